@@ -1,0 +1,88 @@
+# The book's two commands: `make book` and `make test` (see README.md).
+# Both create .venv on first use and reinstall only when pyproject.toml changes.
+
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.reprobook-installed
+# Extra wheel index for torch (e.g. https://download.pytorch.org/whl/cpu on a machine with no GPU).
+TORCH_INDEX ?=
+# The local data mirror: used when REPROBOOK_DATA_MIRROR is unset and ../shared/data exists.
+export REPROBOOK_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
+PROFILE ?= book
+JOBS ?= 1
+TEST_ROOT := _build/test-site
+
+.PHONY: help book run build test unit chapters-smoke nbval build-test browser lab lint bench clean venv
+
+help:
+	@echo "make book   set up .venv, run every chapter with the $(PROFILE) profile, build _build/html"
+	@echo "make test   set up .venv and run the whole test suite (unit, smoke chapters, nbval, book, browser)"
+	@echo "make lab    open JupyterLab on notebooks/ (MyST notebooks open through jupytext)"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
+	$(PY) -m pip install --quiet -e ".[all]"
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(PY) -m reprobook run --profile $(PROFILE) --jobs $(JOBS)
+	$(PY) -m reprobook build
+
+run: $(STAMP)
+	$(PY) -m reprobook run --profile $(PROFILE) --jobs $(JOBS)
+
+build: $(STAMP)
+	$(PY) -m reprobook build
+
+test: unit chapters-smoke nbval build-test browser
+	@echo "make test: all stages passed"
+
+unit: $(STAMP)
+	$(PY) -m ruff check lib tests bench
+	$(PY) -m pytest tests --ignore=tests/site -q
+
+# The smoke run goes to a separate site folder, so `make test` never overwrites the book's pages.
+chapters-smoke: $(STAMP)
+	mkdir -p $(TEST_ROOT)/book
+	find book -maxdepth 1 -type f -exec cp {} $(TEST_ROOT)/book/ \;
+	rm -rf $(TEST_ROOT)/notebooks && cp -R notebooks $(TEST_ROOT)/notebooks
+	cp _config.yml $(TEST_ROOT)/_config.yml
+	mkdir -p $(TEST_ROOT)/lib && ln -sfn $(CURDIR)/lib/reprobook $(TEST_ROOT)/lib/reprobook
+	REPROBOOK_ROOT=$(CURDIR)/$(TEST_ROOT) $(PY) -m reprobook run --profile smoke --jobs $(JOBS)
+
+# nbval re-executes every smoke notebook with an empty experiment cache and compares the key numbers.
+nbval: $(STAMP)
+	cache=$$(mktemp -d); trap 'rm -rf "$$cache"' EXIT
+	REPROBOOK_CACHE_DIR=$$cache REPROBOOK_ROOT=$(CURDIR)/$(TEST_ROOT) REPROBOOK_CLAIMS_DIR=$$cache \
+	  $(PY) -m pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider $(TEST_ROOT)/book/chapters
+
+build-test: $(STAMP)
+	REPROBOOK_ROOT=$(CURDIR)/$(TEST_ROOT) $(PY) -m reprobook build
+
+browser: $(STAMP)
+	@command -v chromium >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	  && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "headless Chromium is needed: install Debian's 'chromium' package"; exit 1; }; }
+	REPROBOOK_SITE=$(CURDIR)/$(TEST_ROOT)/_build/html $(PY) -m pytest -q tests/site
+
+lab: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[all,dev]"
+	$(VENV)/bin/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(PY) -m ruff check lib tests bench
+
+bench: $(STAMP)
+	for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+
+clean:
+	rm -rf _build book/chapters book/_assets book/_toc.yml book/scoreboard.md

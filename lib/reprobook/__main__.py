@@ -1,0 +1,3 @@
+from reprobook.cli import main
+
+raise SystemExit(main())

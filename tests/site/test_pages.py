@@ -1,0 +1,96 @@
+"""The built book in a real headless browser: pages load without console errors, every plotly
+figure draws, and no page pulls a script or stylesheet from the network.
+
+Run by ``make browser`` with ``REPROBOOK_SITE`` pointing at a built ``_build/html``.
+Set ``REPROBOOK_SCREENSHOTS`` to a folder to keep a full-page PNG of every chapter.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+SITE = Path(os.environ.get("REPROBOOK_SITE", "_build/html")).resolve()
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+EXTERNAL = re.compile(r"""<(?:script|link)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""", re.IGNORECASE)
+
+if not (SITE / "index.html").exists():
+    raise RuntimeError(f"no built book at {SITE}: build it first (python -m reprobook build)")
+if CHROMIUM is None:
+    raise RuntimeError("headless Chromium is required for the page tests: install Debian's 'chromium'")
+
+PAGES = sorted(path.relative_to(SITE).as_posix() for path in (SITE / "chapters").glob("*.html"))
+ALL_HTML = sorted(SITE.rglob("*.html"))
+
+
+@pytest.fixture(scope="module")
+def server():
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
+
+    class Quiet(handler.func):  # type: ignore[name-defined]
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(SITE)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield launched
+        launched.close()
+
+
+def test_there_are_chapter_pages():
+    assert PAGES, f"no chapter pages under {SITE / 'chapters'}"
+
+
+@pytest.mark.parametrize("path", ALL_HTML, ids=lambda path: path.name)
+def test_no_external_scripts_or_stylesheets(path):
+    found = EXTERNAL.findall(path.read_text(encoding="utf-8"))
+    assert not found, f"{path} loads from the network: {found[:3]}"
+
+
+@pytest.mark.parametrize("page", ["index.html", "scoreboard.html", *PAGES])
+def test_page_renders_every_figure(server, browser, page):
+    tab = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    outside: list[str] = []
+    tab.on("request", lambda request: outside.append(request.url)
+           if not request.url.startswith(server) and not request.url.startswith("data:") else None)
+    response = tab.goto(f"{server}/{page}", wait_until="load")
+    assert response is not None and response.ok, f"{page} did not load: {response and response.status}"
+    figures = tab.locator("div.plotly-graph-div")
+    count = figures.count()
+    if page.startswith("chapters/"):
+        assert count > 0, f"{page} has no plotly figure"
+    for index in range(count):
+        figures.nth(index).locator("svg.main-svg").first.wait_for(state="attached", timeout=20_000)
+    assert tab.evaluate("typeof window.Plotly") == ("object" if count else tab.evaluate("typeof window.Plotly"))
+    screenshots = os.environ.get("REPROBOOK_SCREENSHOTS")
+    if screenshots:
+        Path(screenshots).mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(Path(screenshots) / (page.replace("/", "_") + ".png")), full_page=True)
+    tab.close()
+    assert not errors, f"{page} logged console errors: {errors[:5]}"
+    assert not outside, f"{page} requested resources outside the book: {outside[:5]}"
