@@ -9,7 +9,14 @@ from typing import Any
 
 import yaml
 
-from reprobook.run import PROFILES, RunError, available_chapters, executed_metadata, load_profiles, run_chapters
+from reprobook.run import (
+    PROFILES,
+    RunError,
+    available_chapters,
+    executed_metadata,
+    load_profiles,
+    run_chapters,
+)
 
 EPILOG = """examples:
   python -m reprobook run                         every chapter, book profile

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -286,7 +286,7 @@ def run_chapter(
     source_ipynb.unlink(missing_ok=True)
     record = {
         "slug": slug, "profile": profile, "hash": digest, "parameters": parameters,
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seconds": round(seconds, 1),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"), "seconds": round(seconds, 1),
     }
     if process.returncode == 0 and not timed_out and output.exists():
         _finalise(output, slug, {**record, "status": "ok"})

@@ -1,0 +1,11 @@
+"""Test-suite settings: point the dataset registry at the local mirror when one is beside the project."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_MIRROR = ROOT.parent / "shared" / "data"
+if not os.environ.get("REPROBOOK_DATA_MIRROR") and _MIRROR.is_dir():
+    os.environ["REPROBOOK_DATA_MIRROR"] = str(_MIRROR)
