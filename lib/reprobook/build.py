@@ -25,6 +25,15 @@ class BuildError(RuntimeError):
     """The book cannot be built (a chapter has not run, or has failed)."""
 
 
+BOOK_CSS = """\
+/* reprobook: readable pandas tables and claims ledgers */
+.cell_output table.dataframe, .cell_output table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+.cell_output table th, .cell_output table td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
+.cell_output table thead th { border-bottom: 2px solid #999; }
+.cell_output .plotly-graph-div { margin: 0.5em 0; }
+"""
+
+
 def copy_assets(root: Path | None = None) -> Path:
     """Copy plotly.min.js and MathJax (from installed packages) into ``book/_assets``."""
     import mathjax
@@ -36,6 +45,7 @@ def copy_assets(root: Path | None = None) -> Path:
     plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     if not (target / "plotly.min.js").exists() or (target / "plotly.min.js").stat().st_size != plotly_js.stat().st_size:
         shutil.copy2(plotly_js, target / "plotly.min.js")
+    (target / "book.css").write_text(BOOK_CSS, encoding="utf-8")
     es5 = next(path.parent for path in sorted(Path(mathjax.__file__).parent.rglob("es5/tex-mml-chtml.js")))
     destination = target / "mathjax"
     if not (destination / "tex-mml-chtml.js").exists():

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
+    "PROFILES",
     "ParameterError",
     "check_int",
     "check_float",
@@ -29,6 +30,10 @@ __all__ = [
     "check_int_list",
     "check_known",
 ]
+
+
+#: The run sizes every chapter knows: CI-sized, the rendered book, the paper's scale.
+PROFILES = ("smoke", "book", "paper")
 
 
 class ParameterError(ValueError):

@@ -26,7 +26,7 @@ from typing import Any
 import nbformat
 import yaml
 
-from reprobook.params import ParameterError, check_known
+from reprobook.params import PROFILES, ParameterError, check_known
 from reprobook.project import project_root
 
 __all__ = [
@@ -45,7 +45,6 @@ __all__ = [
     "executed_metadata",
 ]
 
-PROFILES = ("smoke", "book", "paper")
 DEFAULT_TIMEOUT_S = {"smoke": 300, "book": 1800, "paper": 7 * 24 * 3600}
 
 
