@@ -49,6 +49,7 @@ test: unit chapters-smoke nbval build-test browser
 unit: $(STAMP)
 	$(PY) -m ruff check lib tests bench
 	$(PY) -m pytest tests --ignore=tests/site -q
+	$(PY) -m pytest -q --doctest-modules lib/reprobook
 
 # The smoke run goes to a separate site folder, so `make test` never overwrites the book's pages.
 chapters-smoke: $(STAMP)

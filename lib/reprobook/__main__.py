@@ -1,3 +1,6 @@
+"""``python -m reprobook``: see :mod:`reprobook.cli`."""
+
 from reprobook.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())
