@@ -1,0 +1,96 @@
+"""The FiCSUM chapter's notebook parameters, validated in one call before any compute.
+
+Defaults are the ``book`` profile (brief §5); the ``smoke`` and ``paper`` overrides live in
+``notebooks/profiles.yml``.
+
+>>> params = validate_parameters(profile="smoke", seeds=[1], streams=["stagger"])
+>>> params.profile, params.seeds
+('smoke', [1])
+>>> validate_parameters(windw=75)
+Traceback (most recent call last):
+...
+reprobook.params.ParameterError: unknown parameter(s) 'windw' for the ficsum chapter; allowed parameters are: ablation_streams, ablations, arf_streams, baseline_seeds, baselines, bench_length, jobs, profile, repeats, seeds, segment_length, streams, window
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from reprobook.params import (
+    PROFILES,
+    ParameterError,
+    check_choice,
+    check_int,
+    check_int_list,
+    check_known,
+    check_subset,
+)
+
+from .baselines import BASELINES
+from .experiments import VARIANTS
+from .streams import STREAMS
+
+__all__ = ["ChapterParameters", "validate_parameters"]
+
+_ABLATIONS = tuple(v for v in VARIANTS if v != "default")
+
+_BOOK_STREAMS = ["stagger", "sea", "agrawal", "rtree_shift", "hyperplane_shift", "rbf",
+                 "image_segments", "cmc", "wine"]
+
+
+@dataclass(frozen=True)
+class ChapterParameters:
+    """Validated parameters of the FiCSUM chapter notebook."""
+
+    profile: str = "book"
+    seeds: list[int] = field(default_factory=lambda: [1, 2])
+    streams: list[str] = field(default_factory=lambda: list(_BOOK_STREAMS))
+    segment_length: int = 3750
+    repeats: int = 3
+    window: int = 75
+    baselines: list[str] = field(default_factory=lambda: ["lower", "upper", "drift_retrain", "arf"])
+    baseline_seeds: int = 2
+    arf_streams: list[str] = field(default_factory=lambda: ["stagger", "rtree_shift", "cmc"])
+    ablation_streams: list[str] = field(default_factory=lambda: ["stagger", "rtree_shift"])
+    ablations: list[str] = field(default_factory=lambda: list(_ABLATIONS))
+    bench_length: int = 10000
+    jobs: int = 2
+
+
+def validate_parameters(**params: Any) -> ChapterParameters:
+    """Check every notebook parameter; missing ones take the ``book`` profile's values.
+
+    The ``smoke`` and ``paper`` sizes live in ``notebooks/profiles.yml``; this function only checks.
+    Raises :class:`reprobook.params.ParameterError` naming the parameter and what is allowed.
+    """
+    defaults = ChapterParameters()
+    allowed = [f.name for f in fields(ChapterParameters)]
+    check_known(params, allowed, where="the ficsum chapter")
+    profile = check_choice("profile", params.get("profile", "book"), PROFILES)
+    merged = {**{name: getattr(defaults, name) for name in allowed}, **params}
+    seeds = check_int_list("seeds", merged["seeds"], minimum=0)
+    streams = check_subset("streams", merged["streams"], STREAMS)
+    arf_streams = check_subset("arf_streams", merged["arf_streams"], STREAMS, min_size=0)
+    ablation_streams = check_subset("ablation_streams", merged["ablation_streams"], STREAMS, min_size=0)
+    ablations = check_subset("ablations", merged["ablations"], _ABLATIONS, min_size=0)
+    baselines = check_subset("baselines", merged["baselines"], BASELINES, min_size=0)
+    if arf_streams and "arf" not in baselines:
+        raise ParameterError(
+            f"parameter 'arf_streams' lists {arf_streams!r} but 'arf' is not in baselines {baselines!r}"
+        )
+    return ChapterParameters(
+        profile=profile,
+        seeds=seeds,
+        streams=streams,
+        segment_length=check_int("segment_length", merged["segment_length"], minimum=100),
+        repeats=check_int("repeats", merged["repeats"], minimum=1),
+        window=check_int("window", merged["window"], minimum=10),
+        baselines=baselines,
+        baseline_seeds=check_int("baseline_seeds", merged["baseline_seeds"], minimum=0),
+        arf_streams=arf_streams,
+        ablation_streams=ablation_streams,
+        ablations=ablations,
+        bench_length=check_int("bench_length", merged["bench_length"], minimum=100),
+        jobs=check_int("jobs", merged["jobs"], minimum=1),
+    )

@@ -1,0 +1,170 @@
+"""The chapter's grids and summaries: which runs the notebook makes and the numbers its claims use.
+
+Kept out of the notebook so that the notebook reads as the story and these functions can be tested.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from reprobook.ficsum.experiments import StreamRun
+from reprobook.ficsum.streams import REAL_STREAMS
+
+__all__ = [
+    "TRACE_EVERY",
+    "DISTANCE_EVERY",
+    "stream_table",
+    "NON_ORACLE_BASELINES",
+    "main_grid",
+    "ablation_grid",
+    "showcase_stream",
+    "mean_std_table",
+    "rolling_accuracy",
+    "concept_timeline",
+    "final_weights",
+    "claim_numbers",
+]
+
+#: The trace keeps every this many observations (plus every detection).
+TRACE_EVERY = 10
+#: Distances to stored concepts are recorded every this many observations (the heatmap's resolution).
+DISTANCE_EVERY = 50
+#: Baselines that do not see the true concept ids (the upper bound does).
+NON_ORACLE_BASELINES = ("lower", "drift_retrain", "arf")
+
+
+def _run(params, stream: str, seed: int, method: str, variant: str = "default") -> StreamRun:
+    # real streams keep the paper's layout: each concept's segment is 3/4 of its rows
+    segment_length = None if stream in REAL_STREAMS else params.segment_length
+    return StreamRun(stream=stream, seed=seed, method=method, variant=variant,
+                     segment_length=segment_length, repeats=params.repeats, window=params.window,
+                     trace_every=TRACE_EVERY, distance_every=DISTANCE_EVERY)
+
+
+def main_grid(params) -> list[StreamRun]:
+    """FiCSUM and the bounds on every stream and seed; drift-retraining and ARF on fewer seeds."""
+    grid = []
+    for stream in params.streams:
+        for index, seed in enumerate(params.seeds):
+            grid.append(_run(params, stream, seed, "ficsum"))
+            for method in params.baselines:
+                if method in ("lower", "upper"):
+                    grid.append(_run(params, stream, seed, method))
+                elif index < params.baseline_seeds and (method != "arf" or stream in params.arf_streams):
+                    grid.append(_run(params, stream, seed, method))
+    return grid
+
+
+def ablation_grid(params) -> list[StreamRun]:
+    """Each ablation (and the default, for reference) on the ablation streams, first seed."""
+    return [_run(params, stream, params.seeds[0], "ficsum", variant)
+            for stream in params.ablation_streams
+            for variant in ("default", *params.ablations)]
+
+
+def showcase_stream(params) -> str:
+    """The stream whose single run the chapter shows in detail (STAGGER when it is run)."""
+    return "stagger" if "stagger" in params.streams else params.streams[0]
+
+
+def stream_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """What each stream is: kind, number of true concepts, length (from the runs themselves)."""
+    first = summary.drop_duplicates("stream").set_index("stream")
+    return pd.DataFrame({
+        "kind": ["real" if name in REAL_STREAMS else "synthetic" for name in first.index],
+        "true concepts": first["n_true_concepts"].astype(int),
+        "observations": first["n_obs"].astype(int),
+    }, index=first.index)
+
+
+def mean_std_table(summary: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """``mean (std)`` over seeds per stream × method, the thesis's layout."""
+    grouped = summary.groupby(["stream", "method"])[list(metrics)]
+    means, stds, counts = grouped.mean(), grouped.std(ddof=1), grouped.size()
+
+    def cell(mean: float, std: float, count: int) -> str:
+        return f"{mean:.2f}" if count < 2 or not np.isfinite(std) else f"{mean:.2f} ({std:.2f})"
+
+    table = pd.DataFrame(
+        {metric: [cell(means.loc[key, metric], stds.loc[key, metric], counts.loc[key]) for key in means.index]
+         for metric in metrics},
+        index=means.index,
+    )
+    table["seeds"] = counts
+    return table
+
+
+def _matching(runs, grid, stream: str, seed: int, variant: str = "default"):
+    return [(config, run) for config, run in zip(grid, runs, strict=True)
+            if config.stream == stream and config.seed == seed and config.variant == variant]
+
+
+def rolling_accuracy(runs, grid, *, stream: str, seed: int, width: int = 500, every: int = 5) -> pd.DataFrame:
+    """Rolling prequential accuracy of every method on one stream and seed (every ``every`` steps)."""
+    frames = []
+    for config, run in _matching(runs, grid, stream, seed):
+        # the trace keeps every TRACE_EVERY-th observation, so the window counts rows, not steps
+        rows = max(width // TRACE_EVERY, 1)
+        regular = run.trace[run.trace["t"] % TRACE_EVERY == 0]
+        rolled = regular["correct"].astype(float).rolling(rows, min_periods=max(rows // 2, 1)).mean()
+        frame = pd.DataFrame({"t": regular["t"], "accuracy": rolled, "method": config.method})
+        frames.append(frame.iloc[::every].dropna())
+    return pd.concat(frames, ignore_index=True)
+
+
+def concept_timeline(trace: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a trace where the true or the active concept changes (and the last row)."""
+    changed = (trace["true_concept"].diff() != 0) | (trace["active_concept"].diff() != 0)
+    changed.iloc[-1] = True
+    return trace[changed]
+
+
+def final_weights(runs, grid, *, seed: int) -> pd.DataFrame:
+    """FiCSUM's final meta-feature weights per stream, long format (stream, dimension, weight)."""
+    frames = []
+    for config, run in zip(grid, runs, strict=True):
+        if config.method == "ficsum" and config.variant == "default" and config.seed == seed \
+                and run.weights is not None and len(run.weights):
+            frames.append(pd.DataFrame({"stream": config.stream, "dimension": run.weights.index,
+                                        "weight": run.weights.to_numpy()}))
+    if not frames:
+        return pd.DataFrame(columns=["stream", "dimension", "weight"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _mean(frame: pd.DataFrame, column: str, **where) -> float:
+    mask = np.ones(len(frame), dtype=bool)
+    for key, value in where.items():
+        mask &= (frame[key] == value).to_numpy()
+    values = frame.loc[mask, column]
+    return float(values.mean()) if len(values) else math.nan
+
+
+def claim_numbers(summary: pd.DataFrame, ablation: pd.DataFrame, agreement: pd.DataFrame) -> dict[str, float]:
+    """The numbers the chapter's claims are judged on (NaN where this profile did not run them)."""
+    margins = []
+    for stream in summary["stream"].unique():
+        ours = _mean(summary, "cf1", stream=stream, method="ficsum")
+        baseline = [_mean(summary, "cf1", stream=stream, method=method) for method in NON_ORACLE_BASELINES]
+        baseline = [value for value in baseline if np.isfinite(value)]
+        if baseline:
+            margins.append(ours - max(baseline))
+    stagger_default = _mean(ablation, "cf1", stream="stagger", variant="default")
+    stagger_unsupervised = _mean(ablation, "cf1", stream="stagger", variant="unsupervised_only")
+    rtree_unsupervised = _mean(ablation, "cf1", stream="rtree_shift", variant="unsupervised_only")
+    rtree_lower = _mean(summary, "cf1", stream="rtree_shift", method="lower")
+    spearman = agreement["spearman"].dropna() if len(agreement) else pd.Series(dtype=float)
+    return {
+        "cf1_margin": float(np.mean(margins)) if margins else math.nan,
+        "kappa_gap_stagger": _mean(summary, "kappa", stream="stagger", method="upper")
+        - _mean(summary, "kappa", stream="stagger", method="ficsum"),
+        "cf1_drop_stagger": stagger_default - stagger_unsupervised,
+        "cf1_unsupervised_gain_rtree": rtree_unsupervised - rtree_lower,
+        "weight_spearman": float(spearman.mean()) if len(spearman) else math.nan,
+        "kappa_cmc": _mean(summary, "kappa", stream="cmc", method="ficsum"),
+        "cf1_cmc": _mean(summary, "cf1", stream="cmc", method="ficsum"),
+    }
