@@ -112,11 +112,18 @@ def test_a_failing_chapter_reports_the_cell_and_keeps_the_notebook(project):
         build_book(project)
 
 
-def test_a_chapter_past_its_time_limit_is_stopped(project):
+def test_a_chapter_past_its_time_limit_is_stopped(project, tmp_path):
+    import psutil
+
+    pid_file = tmp_path / "kernel.pid"
     source = project / "notebooks" / "toy.md"
-    source.write_text(source.read_text().replace("x = np.arange", "import time; time.sleep(60)\nx = np.arange"))
+    source.write_text(source.read_text().replace(
+        "x = np.arange", f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)\nx = np.arange"))
     result = run.run_chapter("toy", "smoke", root=project, timeout=8)
     assert result.status == "failed" and "timed out after 8 s" in result.error
+    kernel = int(pid_file.read_text())
+    assert not psutil.pid_exists(kernel) or psutil.Process(kernel).status() == psutil.STATUS_ZOMBIE, \
+        "the chapter's kernel must not outlive its time limit"
 
 
 def test_toc_and_scoreboard_list_what_exists(project):

@@ -237,6 +237,23 @@ def _finalise(notebook_path: Path, slug: str, record: dict[str, Any]) -> nbforma
     return notebook
 
 
+def _kill_tree(pid: int) -> None:
+    """Kill a process and all its descendants (the kernel runs in a session of its own)."""
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        family = [*parent.children(recursive=True), parent]
+    except psutil.NoSuchProcess:
+        return
+    for member in family:
+        try:
+            member.send_signal(signal.SIGKILL)
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(family, timeout=10)
+
+
 def run_chapter(
     slug: str,
     profile: str = "book",
@@ -278,9 +295,12 @@ def run_chapter(
         stdout, _ = process.communicate(timeout=limit)
         timed_out = False
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        _kill_tree(process.pid)
         stdout, _ = process.communicate()
         timed_out = True
+    except BaseException:  # interrupted: leave no kernel or worker behind
+        _kill_tree(process.pid)
+        raise
     seconds = time.perf_counter() - started
     source_ipynb.unlink(missing_ok=True)
     record = {

@@ -35,8 +35,7 @@ __all__ = ["ChapterParameters", "validate_parameters"]
 
 _ABLATIONS = tuple(v for v in VARIANTS if v != "default")
 
-_BOOK_STREAMS = ["stagger", "sea", "agrawal", "rtree_shift", "hyperplane_shift", "rbf",
-                 "image_segments", "cmc", "wine"]
+_BOOK_STREAMS = ["stagger", "sea", "rtree_shift", "hyperplane_shift", "image_segments", "cmc", "wine"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class ChapterParameters:
     window: int = 75
     baselines: list[str] = field(default_factory=lambda: ["lower", "upper", "drift_retrain", "arf"])
     baseline_seeds: int = 2
-    arf_streams: list[str] = field(default_factory=lambda: ["stagger", "rtree_shift", "cmc"])
+    arf_streams: list[str] = field(default_factory=lambda: ["stagger", "sea", "cmc"])
     ablation_streams: list[str] = field(default_factory=lambda: ["stagger", "rtree_shift"])
     ablations: list[str] = field(default_factory=lambda: list(_ABLATIONS))
     bench_length: int = 10000
