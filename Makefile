@@ -9,6 +9,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.reprobook-installed
+# Data-only wheels: installed without their dependencies, read at run time, never copied.
+DATA_WHEELS := recbole==1.2.1
 # Extra wheel index for torch (e.g. https://download.pytorch.org/whl/cpu on a machine with no GPU).
 TORCH_INDEX ?=
 # The local data mirror: used when REPROBOOK_DATA_MIRROR is unset and ../shared/data exists.
@@ -31,6 +33,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 	$(PY) -m pip install --quiet -e ".[all]"
+	$(PY) -m pip install --quiet --no-deps $(DATA_WHEELS)
 	touch $(STAMP)
 
 book: $(STAMP)
