@@ -9,8 +9,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.reprobook-installed
-# Data-only wheels: installed without their dependencies, read at run time, never copied.
-DATA_WHEELS := recbole==1.2.1
+# Installed without their dependencies: data-only wheels read at run time and never copied
+# (recbole: MovieLens-100k), and the meal chapter's reference implementation for its differential
+# test and benchmark (jaxmarl and the parts of its stack it imports; its own pins conflict with ours).
+NODEPS_WHEELS := recbole==1.2.1 jaxmarl==0.2.0 flax==0.12.8 jaxtyping==0.3.11 treescope==0.1.10 \
+	wadler-lindig==0.1.8 toolz==1.2.0
 # Extra wheel index for torch (e.g. https://download.pytorch.org/whl/cpu on a machine with no GPU).
 TORCH_INDEX ?=
 # The local data mirror: used when REPROBOOK_DATA_MIRROR is unset and ../shared/data exists.
@@ -33,7 +36,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 	$(PY) -m pip install --quiet -e ".[all]"
-	$(PY) -m pip install --quiet --no-deps $(DATA_WHEELS)
+	$(PY) -m pip install --quiet --no-deps $(NODEPS_WHEELS)
 	touch $(STAMP)
 
 book: $(STAMP)

@@ -1,0 +1,188 @@
+"""The chapter's parameters, experiment grid, summaries and the paper's reference numbers.
+
+:func:`validate_parameters` checks every notebook parameter in one call (before any compute);
+:func:`experiment_grid` turns them into :class:`~reprobook.meal.experiments.SequenceConfig` cells
+for :func:`reprobook.sweep.sweep`; :func:`summarise` computes A, forgetting and forward transfer per
+run from the sweep's results.
+
+>>> params = validate_parameters(profile="smoke", methods=["ft", "online_ewc"], seeds=[0])
+>>> params.methods
+('ft', 'online_ewc')
+>>> validate_parameters(profile="smoke", hidden=0)
+Traceback (most recent call last):
+...
+reprobook.params.ParameterError: parameter 'hidden' must be an integer in [4, 1024], got 0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reprobook import params as check
+from reprobook.meal.continual import METHODS
+from reprobook.meal.experiments import SequenceConfig, SequenceResult
+from reprobook.meal.metrics import (
+    FORGETTING_FORMULAS,
+    auc,
+    average_performance,
+    forgetting_classic,
+    forgetting_peak_final,
+    forgetting_weighted,
+    forward_transfer,
+)
+
+__all__ = ["ChapterParameters", "validate_parameters", "experiment_grid", "baseline_grid", "summarise",
+           "PAPER_LEVEL1_IPPO", "PAPER_FT_VS_FORGETTING", "METHOD_LABELS"]
+
+METHOD_LABELS = {"ft": "FT", "l2": "L2", "ewc": "EWC", "online_ewc": "Online EWC", "mas": "MAS",
+                 "online_mas": "Online MAS", "agem": "AGEM", "er_ace": "ER-ACE"}
+
+# Average normalised soups, Level 1, 20 tasks, 10 seeds, 1e8 steps/task (algorithm_comparison.png)
+PAPER_LEVEL1_IPPO = {"FT": 0.05, "EWC": 1.00, "MAS": 1.28, "Online EWC": 1.61, "Online MAS": 1.63,
+                     "AGEM": 1.17, "ER-ACE": 1.10, "PackNet": 1.75}
+# (forward transfer, forgetting), IPPO Level 1 (forward_transfer_vs_forgetting_level_1.png)
+PAPER_FT_VS_FORGETTING = {"FT": (-0.32, 0.70), "AGEM": (0.04, 0.41), "ER-ACE": (-0.24, 0.19),
+                          "EWC": (-0.57, 0.02), "MAS": (-0.49, 0.03), "Online EWC": (-0.21, 0.00),
+                          "Online MAS": (-0.16, 0.03), "PackNet": (-0.05, 0.00)}
+
+
+@dataclass(frozen=True)
+class ChapterParameters:
+    """The validated notebook parameters."""
+
+    profile: str = "book"
+    difficulty: int = 1
+    n_tasks: int = 3
+    layout_seed: int = 0
+    steps_per_task: int = 250_000
+    methods: tuple[str, ...] = ("ft", "ewc", "online_ewc")
+    ablation_method: str = "online_ewc"
+    run_ablation: bool = True
+    seeds: tuple[int, ...] = (0,)
+    hidden: int = 64
+    epochs: int = 2
+    minibatches: int = 8
+    num_envs: int = 64
+    rollout_len: int = 128
+    lr: float = 1e-3
+    eval_every: int = 5
+    eval_episodes: int = 4
+    forgetting_formula: str = "classic"
+    plate_shaping_bugcompat: bool = False
+    reset_optimizer: bool = True
+    use_task_id: bool = True
+    use_multihead: bool = True
+    use_layer_norm: bool = True
+    stat_envs: int = 4
+    stat_steps: int = 100
+
+
+def validate_parameters(**given: Any) -> ChapterParameters:
+    """Check every parameter (names, types, ranges) and return them frozen."""
+    allowed = [field.name for field in dataclasses.fields(ChapterParameters)]
+    check.check_known(given, allowed, where="the meal chapter")
+    values = {**{field.name: field.default for field in dataclasses.fields(ChapterParameters)}, **given}
+    check.check_choice("profile", values["profile"], ["smoke", "book", "paper"])
+    check.check_int("difficulty", values["difficulty"], minimum=1, maximum=3)
+    check.check_int("n_tasks", values["n_tasks"], minimum=2, maximum=100)
+    check.check_int("layout_seed", values["layout_seed"], minimum=0)
+    check.check_int("steps_per_task", values["steps_per_task"], minimum=1)
+    methods = tuple(check.check_subset("methods", list(values["methods"]), METHODS))
+    if "ft" not in methods:
+        raise check.ParameterError("parameter 'methods' must include 'ft' (the claims compare against it)")
+    check.check_choice("ablation_method", values["ablation_method"], METHODS)
+    check.check_bool("run_ablation", values["run_ablation"])
+    seeds = tuple(check.check_int_list("seeds", list(values["seeds"]), minimum=0))
+    for name, low, high in (("hidden", 4, 1024), ("epochs", 1, 64), ("minibatches", 1, 256),
+                            ("num_envs", 1, 4096), ("rollout_len", 1, 2000), ("eval_every", 1, 1000),
+                            ("eval_episodes", 1, 100), ("stat_envs", 1, 256), ("stat_steps", 1, 5000)):
+        check.check_int(name, values[name], minimum=low, maximum=high)
+    if (values["num_envs"] * values["rollout_len"] * 2) % values["minibatches"]:
+        raise check.ParameterError(
+            f"parameter 'minibatches' must divide num_envs × rollout_len × 2 agents "
+            f"({values['num_envs'] * values['rollout_len'] * 2}); got {values['minibatches']}")
+    check.check_float("lr", values["lr"], minimum=1e-7, maximum=1.0)
+    check.check_choice("forgetting_formula", values["forgetting_formula"], FORGETTING_FORMULAS)
+    for name in ("plate_shaping_bugcompat", "reset_optimizer", "use_task_id", "use_multihead", "use_layer_norm"):
+        check.check_bool(name, values[name])
+    return ChapterParameters(**{**values, "methods": methods, "seeds": seeds})
+
+
+def _base_config(params: ChapterParameters, method: str, seed: int) -> SequenceConfig:
+    return SequenceConfig(
+        method=method, seed=seed, level=params.difficulty, n_tasks=params.n_tasks,
+        layout_seed=params.layout_seed, steps_per_task=params.steps_per_task, num_envs=params.num_envs,
+        rollout_len=params.rollout_len, epochs=params.epochs, minibatches=params.minibatches,
+        hidden=params.hidden, lr=params.lr, eval_every=params.eval_every, eval_episodes=params.eval_episodes,
+        use_task_id=params.use_task_id, use_multihead=params.use_multihead,
+        use_layer_norm=params.use_layer_norm, reset_optimizer=params.reset_optimizer,
+        plate_shaping_bugcompat=params.plate_shaping_bugcompat, stat_envs=params.stat_envs,
+        stat_steps=params.stat_steps)
+
+
+def experiment_grid(params: ChapterParameters) -> list[SequenceConfig]:
+    """One continual run per (method, seed), plus the conditioning ablation if asked."""
+    grid = [_base_config(params, method, seed) for method in params.methods for seed in params.seeds]
+    if params.run_ablation:
+        grid += [dataclasses.replace(_base_config(params, params.ablation_method, seed),
+                                     use_task_id=False, use_multihead=False) for seed in params.seeds]
+    return grid
+
+
+def baseline_grid(params: ChapterParameters) -> list[SequenceConfig]:
+    """Single-task runs of a fresh network for tasks 1..N−1 (task 0's is FT's first task)."""
+    return [dataclasses.replace(_base_config(params, "ft", seed), only_task=task)
+            for seed in params.seeds for task in range(1, params.n_tasks)]
+
+
+def run_label(config: SequenceConfig) -> str:
+    label = METHOD_LABELS[config.method]
+    if not (config.use_task_id and config.use_multihead):
+        label += " (no task id, single head)"
+    return label
+
+
+def score_matrix(result: SequenceResult) -> tuple[np.ndarray, list[int]]:
+    """Evaluations × tasks normalised scores and each task's last training evaluation t_i."""
+    matrix = result.evals.pivot(index="eval", columns="task", values="score").to_numpy()
+    ends = [int(row.last_eval) for row in result.tasks.itertuples()]
+    return matrix, ends
+
+
+def training_aucs(result: SequenceResult) -> dict[int, float]:
+    """AUC of the on-task training curve (normalised soups estimated from rollouts) per task."""
+    return {int(task): auc(frame["train_score"].to_numpy()) for task, frame in result.train.groupby("task")}
+
+
+def summarise(results: list[SequenceResult], baselines: list[SequenceResult]) -> pd.DataFrame:
+    """A, the three forgetting variants, forward transfer, final dormant ratio: one row per run."""
+    baseline_auc: dict[tuple[int, int], float] = {}
+    for result in results:
+        if result.config.method == "ft" and result.config.use_task_id and result.config.use_multihead:
+            baseline_auc[(result.config.seed, 0)] = training_aucs(result)[0]
+    for result in baselines:
+        baseline_auc[(result.config.seed, result.config.only_task)] = training_aucs(result)[result.config.only_task]
+    rows = []
+    for result in results:
+        matrix, ends = score_matrix(result)
+        aucs = training_aucs(result)
+        tasks = sorted(aucs)
+        end_scores = [matrix[ends[task], task] for task in tasks]
+        reference = [baseline_auc.get((result.config.seed, task), float("nan")) for task in tasks]
+        known = [(a, b) for a, b in zip([aucs[t] for t in tasks], reference, strict=True) if np.isfinite(b)]
+        rows.append({
+            "run": run_label(result.config), "method": result.config.method, "seed": result.config.seed,
+            "A": average_performance(matrix),
+            "F_classic": forgetting_classic(matrix, ends),
+            "F_weighted": forgetting_weighted(matrix, ends),
+            "F_peak_final": forgetting_peak_final(matrix),
+            "FT": forward_transfer([a for a, _ in known], [b for _, b in known]) if known else float("nan"),
+            "end_of_task_score": float(np.mean(end_scores)),
+            "dormant_ratio": float(result.tasks["dormant_ratio"].iloc[-1]),
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,146 @@
+"""Procedural kitchens at three difficulty levels, their validator and task sequences (brief §2.2).
+
+A kitchen: a room with border counters; pots, onion piles, plate piles and goals on random cells;
+internal counters up to the level's wall density; agents on random floor; floor that no agent
+reaches becomes counter; then :func:`validate` checks it, and a failing draw is redrawn. Seeded
+with NumPy's generator: same seed, same kitchen. (Our generator follows MEAL's rules but is not
+seed-identical to it; it also asks for one region shared by all agents, where MEAL also accepts
+kitchens joined only by a hand-off counter.)
+
+>>> kitchen = generate_layout(level=1, seed=0)
+>>> kitchen.shape, kitchen.count(POT), validate(kitchen, LEVELS[1]) == []
+((7, 7), 2, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reprobook.meal.layouts import COUNTER, FLOOR, GOAL, ONION_PILE, PLATE_PILE, POT, Layout
+from reprobook.meal.normaliser import floor_distances
+
+__all__ = ["Level", "LEVELS", "generate_layout", "generate_sequence", "validate", "interior_counters"]
+
+_STEPS = ((-1, 0), (1, 0), (0, 1), (0, -1))
+
+
+@dataclass(frozen=True)
+class Level:
+    """One difficulty level: grid size, internal wall density, pots and stations of each kind."""
+
+    height: int
+    width: int
+    wall_density: float
+    pots: int
+    stations: int
+
+
+LEVELS: dict[int, Level] = {
+    1: Level(7, 7, 0.15, 2, 1),
+    2: Level(9, 9, 0.25, 3, 1),
+    3: Level(11, 11, 0.35, 4, 2),
+}
+
+
+def _neighbours(cell: tuple[int, int], shape: tuple[int, int]):
+    for d_row, d_col in _STEPS:
+        row, col = cell[0] + d_row, cell[1] + d_col
+        if 0 <= row < shape[0] and 0 <= col < shape[1]:
+            yield row, col
+
+
+def interior_counters(layout: Layout) -> int:
+    """Counters strictly inside the border ring (the internal walls)."""
+    return int(np.sum(layout.tiles[1:-1, 1:-1] == COUNTER))
+
+
+def _target_walls(level: Level) -> int:
+    return int(round(level.wall_density * (level.height - 2) * (level.width - 2)))
+
+
+def validate(layout: Layout, level: Level | None = None) -> list[str]:
+    """Problems with a kitchen (an empty list means valid).
+
+    Every agent can move; all agents share one floor region; every station touches that region;
+    with ``level``: the station counts and the internal-wall count (target, or one tile more).
+    """
+    tiles = layout.tiles
+    problems = []
+    spawns = [tuple(int(v) for v in cell) for cell in layout.spawn]
+    for agent, cell in enumerate(spawns):
+        if not any(tiles[nxt] == FLOOR for nxt in _neighbours(cell, tiles.shape)):
+            problems.append(f"agent {agent} cannot move")
+    region = floor_distances(tiles, spawns[:1]) < np.inf
+    if not all(region[cell] for cell in spawns):
+        problems.append("the agents do not share one floor region")
+    for station, name in ((POT, "pot"), (ONION_PILE, "onion pile"), (PLATE_PILE, "plate pile"), (GOAL, "goal")):
+        cells = list(zip(*np.nonzero(tiles == station), strict=True))
+        if not cells:
+            problems.append(f"no {name}")
+        for cell in cells:
+            if not any(region[nxt] for nxt in _neighbours(cell, tiles.shape)):
+                problems.append(f"{name} at {tuple(int(v) for v in cell)} is unreachable")
+    if level is not None:
+        for station, name, expected in ((POT, "pots", level.pots), (ONION_PILE, "onion piles", level.stations),
+                                        (PLATE_PILE, "plate piles", level.stations),
+                                        (GOAL, "goals", level.stations)):
+            if layout.count(station) != expected:
+                problems.append(f"{layout.count(station)} {name}, expected {expected}")
+        walls, target = interior_counters(layout), _target_walls(level)
+        if not target <= walls <= target + 1:
+            problems.append(f"{walls} internal counters, expected {target} (or one more)")
+    return problems
+
+
+def _draw(level: Level, n_agents: int, rng: np.random.Generator) -> Layout:
+    height, width = level.height, level.width
+    tiles = np.full((height, width), COUNTER, dtype=np.int32)
+    tiles[1:-1, 1:-1] = FLOOR
+    border = [(r, c) for r in range(height) for c in range(width)
+              if (r in (0, height - 1)) != (c in (0, width - 1))]  # border, corners excluded
+    interior = [(r, c) for r in range(1, height - 1) for c in range(1, width - 1)]
+    candidates = border + interior
+    stations = [POT] * level.pots + [ONION_PILE, PLATE_PILE, GOAL] * level.stations
+    chosen = rng.choice(len(candidates), size=len(stations), replace=False)
+    for station, index in zip(stations, chosen, strict=True):
+        tiles[candidates[index]] = station
+    free = [cell for cell in interior if tiles[cell] == FLOOR]
+    n_walls = _target_walls(level) - sum(tiles[cell] != FLOOR for cell in interior)
+    if n_walls > 0:
+        for index in rng.choice(len(free), size=min(n_walls, len(free)), replace=False):
+            tiles[free[index]] = COUNTER
+    free = [cell for cell in interior if tiles[cell] == FLOOR]
+    if len(free) < n_agents:
+        raise ValueError("no room for the agents")
+    spawn = np.array([free[i] for i in rng.choice(len(free), size=n_agents, replace=False)], dtype=np.int32)
+    reachable = floor_distances(tiles, [tuple(cell) for cell in spawn]) < np.inf
+    tiles[(tiles == FLOOR) & ~reachable] = COUNTER
+    return Layout(tiles, spawn)
+
+
+def generate_layout(level: int = 1, seed: int = 0, n_agents: int = 2, max_tries: int = 10_000) -> Layout:
+    """A valid random kitchen of a difficulty level (redrawn until :func:`validate` passes)."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {sorted(LEVELS)}, got {level!r}")
+    spec = LEVELS[level]
+    rng = np.random.default_rng(seed)
+    for _ in range(max_tries):
+        try:
+            layout = _draw(spec, n_agents, rng)
+        except ValueError:
+            continue
+        if not validate(layout, spec):
+            return Layout(layout.tiles, layout.spawn, name=f"level {level}, seed {seed}")
+    raise RuntimeError(f"no valid level-{level} kitchen after {max_tries} draws (seed {seed})")
+
+
+def generate_sequence(n_tasks: int, level: int = 1, seed: int = 0, n_agents: int = 2) -> list[Layout]:
+    """``n_tasks`` independent kitchens of one level; task ``j`` uses the seed ``(seed, j)``.
+
+    >>> [layout.shape for layout in generate_sequence(2, level=1, seed=3)]
+    [(7, 7), (7, 7)]
+    """
+    return [generate_layout(level, int(np.random.SeedSequence([seed, task]).generate_state(1)[0]), n_agents)
+            for task in range(n_tasks)]
