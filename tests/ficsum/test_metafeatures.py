@@ -89,3 +89,45 @@ def test_incremental_equals_batch_after_arbitrary_pushes(seed):
             np.testing.assert_allclose(rolling.statistics(), batch, rtol=1e-9, atol=1e-9)
     assert len(rolling) == min(capacity, len(data))
     np.testing.assert_array_equal(rolling.values(), data[-capacity:])
+
+
+def test_permutation_entropy_against_brute_force():
+    import math
+
+    from reprobook.ficsum.metafeatures import permutation_entropy
+
+    rng = np.random.default_rng(11)
+    series = rng.normal(size=80)
+    counts: dict[tuple[int, ...], int] = {}
+    for start in range(len(series) - 2):
+        pattern = tuple(np.argsort(series[start:start + 3], kind="stable"))
+        counts[pattern] = counts.get(pattern, 0) + 1
+    total = sum(counts.values())
+    expected = -sum(c / total * math.log2(c / total) for c in counts.values())
+    assert permutation_entropy(series) == pytest.approx(expected, abs=1e-12)
+    assert permutation_entropy(np.arange(20.0)) == 0.0
+    assert permutation_entropy(series) <= math.log2(6) + 1e-12
+
+
+def test_imf_entropies_follow_the_decomposition():
+    from PyEMD import EMD
+
+    from reprobook.ficsum.metafeatures import imf_entropies, permutation_entropy
+
+    rng = np.random.default_rng(5)
+    series = np.sin(np.arange(75) / 4) + 0.3 * rng.normal(size=75)
+    imfs = EMD(spline_kind="slinear")(series, max_imf=2)
+    expected = [permutation_entropy(imf) for imf in imfs[:3]] + [0.0] * (3 - len(imfs[:3]))
+    assert imf_entropies(series[:, None])[0] == pytest.approx(expected)
+    assert imf_entropies(np.ones((75, 1)))[0].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_classifier_with_slow_features_fingerprints_them():
+    from reprobook.ficsum import FiCSUMClassifier, make_stream
+
+    model = FiCSUMClassifier(features=["mean", "stdev", "MI", "IMF_0", "IMF_1", "IMF_2"])
+    for x, y, _ in make_stream("stagger", seed=1, segment_length=150, repeats=1):
+        model.predict_one(x)
+        model.learn_one(x, y)
+    names = model.dimension_names
+    assert "labels:IMF_0" in names and "errors:MI" in names and not any(n.endswith(":FI") for n in names)

@@ -58,9 +58,11 @@ from .fingerprint import (
     weighted_cosine_distances,
 )
 from .metafeatures import (
+    IMF_FEATURES,
     STATISTICS,
     RollingStatistics,
     error_distance_series,
+    imf_entropies,
     mutual_information,
     path_contributions,
     tree_version,
@@ -80,7 +82,7 @@ SOURCE_GROUPS: tuple[str, ...] = ("features", "labels", "predictions", "errors",
 #: The sources whose meta-features change when the classifier changes (restarted on evolution).
 SUPERVISED_SOURCES: tuple[str, ...] = ("labels", "predictions", "errors", "error_distances")
 #: Every meta-feature this implementation knows, in column order.
-FEATURES: tuple[str, ...] = (*STATISTICS, "MI", "FI")
+FEATURES: tuple[str, ...] = (*STATISTICS, "MI", *IMF_FEATURES, "FI")
 #: The meta-features on by default (MI is slow and off in the reference).
 DEFAULT_FEATURES: tuple[str, ...] = (*STATISTICS, "FI")
 
@@ -380,7 +382,7 @@ class FiCSUMClassifier(base.Classifier):
         self._label_col, self._prediction_col, self._error_col = d, d + 1, d + 2
         self._n_rolling = d + 3  # error distances are derived at extraction
         self._source_names = [*self._feature_names, "labels", "predictions", "errors", "error_distances"]
-        self._feature_columns = [*STATISTICS, "MI", "FI"]
+        self._feature_columns = [*STATISTICS, "MI", *IMF_FEATURES, "FI"]
         group_of = {name: "features" for name in self._feature_names}
         group_of.update({name: name for name in SUPERVISED_SOURCES})
         names, flat = [], []
@@ -404,6 +406,8 @@ class FiCSUMClassifier(base.Classifier):
         self._flat_index = np.array(flat)
         self._dimension = len(flat)
         self._use_mi = "MI" in self.features and self.fingerprint == "full"
+        self._use_imf = any(name in self.features for name in IMF_FEATURES) and self.fingerprint == "full"
+        self._needs_values = self._use_mi or self._use_imf
         self._use_fi = "FI" in self.features and self.fingerprint == "full" and "features" in self.sources
         self._use_error_distances = any(name.startswith("error_distances:") for name in names)
         performance = [name.split(":")[0] in _PERFORMANCE_SOURCES or name.endswith(":FI") for name in names]
@@ -483,6 +487,12 @@ class FiCSUMClassifier(base.Classifier):
                 table[self._n_rolling, len(STATISTICS)] = mutual_information(gaps[:, None])[0]
         if self._use_mi and values is not None:
             table[: self._n_rolling, len(STATISTICS)] = mutual_information(values)
+        if self._use_imf:
+            imf = slice(len(STATISTICS) + 1, len(STATISTICS) + 1 + len(IMF_FEATURES))
+            if values is not None:
+                table[: self._n_rolling, imf] = imf_entropies(values)
+            if self._use_error_distances:
+                table[self._n_rolling, imf] = imf_entropies(error_distance_series(errors)[:, None])[0]
         if importance is not None:
             table[: len(self._feature_names), -1] = importance
         return table.ravel()[self._flat_index]
@@ -491,7 +501,7 @@ class FiCSUMClassifier(base.Classifier):
         """The vector of a window as recorded (incremental statistics)."""
         return self._assemble(
             window.stats.statistics(), window.stats.column(self._error_col),
-            window.stats.values() if self._use_mi else None,
+            window.stats.values() if self._needs_values else None,
             window.importance if self._use_fi else None,
         )
 
@@ -512,7 +522,7 @@ class FiCSUMClassifier(base.Classifier):
             importance = np.zeros(len(self._feature_names))
             for x, _ in observations:
                 importance += path_contributions(model, x, self._feature_index, self._reference_class)
-        return self._assemble(window_statistics(values), correct, values if self._use_mi else None,
+        return self._assemble(window_statistics(values), correct, values if self._needs_values else None,
                               importance)
 
     def _distances(self, normalised: np.ndarray, means: np.ndarray) -> np.ndarray:
