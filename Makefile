@@ -41,7 +41,7 @@ $(STAMP): pyproject.toml
 
 # Converted model weights live in the user cache, keyed by their recipe; this is instant once built.
 models: $(STAMP)
-	$(PY) -m reprobook.safetutors.backends prepare smollm2
+	$(PY) -m reprobook.lm prepare smollm2
 
 book: $(STAMP) models
 	$(PY) -m reprobook run --profile $(PROFILE) --jobs $(JOBS)

