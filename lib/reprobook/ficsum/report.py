@@ -32,7 +32,7 @@ __all__ = [
 #: The trace keeps every this many observations (plus every detection).
 TRACE_EVERY = 10
 #: Distances to stored concepts are recorded every this many observations (the heatmap's resolution).
-DISTANCE_EVERY = 50
+DISTANCE_EVERY = 250
 #: Baselines that do not see the true concept ids (the upper bound does).
 NON_ORACLE_BASELINES = ("lower", "drift_retrain", "arf")
 
