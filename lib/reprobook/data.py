@@ -20,6 +20,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from reprobook.project import user_cache_dir
+
 __all__ = [
     "Dataset",
     "REGISTRY",
@@ -112,11 +114,7 @@ REGISTRY: dict[str, Dataset] = {entry.name: entry for entry in _entries()}
 
 def cache_dir() -> Path:
     """The user's data cache (``REPROBOOK_DATA_DIR``, default ``~/.cache/reprobook/data``)."""
-    configured = os.environ.get("REPROBOOK_DATA_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "reprobook" / "data"
+    return user_cache_dir("data", "REPROBOOK_DATA_DIR")
 
 
 def mirror_dir() -> Path | None:

@@ -37,6 +37,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from reprobook.project import user_cache_dir
+
 __all__ = [
     "Message",
     "Conversation",
@@ -469,11 +471,7 @@ _MODELS = {
 
 def models_dir() -> Path:
     """``REPROBOOK_MODEL_DIR``, else ``~/.cache/reprobook/models``."""
-    configured = os.environ.get("REPROBOOK_MODEL_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "reprobook" / "models"
+    return user_cache_dir("models", "REPROBOOK_MODEL_DIR")
 
 
 def _gguf_path(name: str) -> Path:

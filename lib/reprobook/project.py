@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Chapter", "CHAPTERS", "PARTS", "project_root", "chapter_info"]
+__all__ = ["Chapter", "CHAPTERS", "PARTS", "project_root", "chapter_info", "user_cache_dir"]
 
 
 @dataclass(frozen=True)
@@ -64,3 +64,17 @@ def project_root() -> Path:
     if (checkout / "notebooks").is_dir() and (checkout / "lib" / "reprobook").is_dir():
         return checkout
     return Path.cwd().resolve()
+
+
+def user_cache_dir(kind: str, variable: str) -> Path:
+    """The folder named by the environment ``variable``, else ``~/.cache/reprobook/<kind>``.
+
+    >>> import os
+    >>> user_cache_dir("data", "REPROBOOK_NO_SUCH_VARIABLE").parts[-2:]
+    ('reprobook', 'data')
+    """
+    configured = os.environ.get(variable)
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "reprobook" / kind

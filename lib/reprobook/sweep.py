@@ -31,6 +31,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from reprobook.project import user_cache_dir
+
 __all__ = ["sweep", "SweepError", "CellFailure", "cache_key", "default_cache_dir", "BACKENDS"]
 
 BACKENDS = ("serial", "processes", "ray")
@@ -64,11 +66,7 @@ class SweepError(RuntimeError):
 
 def default_cache_dir() -> Path:
     """``REPROBOOK_CACHE_DIR``, else ``~/.cache/reprobook/sweep``."""
-    configured = os.environ.get("REPROBOOK_CACHE_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "reprobook" / "sweep"
+    return user_cache_dir("sweep", "REPROBOOK_CACHE_DIR")
 
 
 def _plain(value: Any) -> Any:
