@@ -24,7 +24,8 @@ def make_project(root: Path, chapters: dict[str, str] | None = None, profiles: s
     (root / "book").mkdir()
     (root / "lib").mkdir()
     (root / "lib" / "reprobook").symlink_to(REPO / "lib" / "reprobook")
-    for name in ("intro.md", "references.md", "references.bib", "favicon.svg"):
+    for name in ("intro.md", "references.md", "references.bib", "favicon.svg", "_extra/favicon.ico"):
+        (root / "book" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "book" / name).write_bytes((REPO / "book" / name).read_bytes())
     (root / "_config.yml").write_bytes((REPO / "_config.yml").read_bytes())
     toy = (HERE / "fixtures" / "toy.md").read_text()

@@ -75,6 +75,9 @@ def test_page_renders_every_figure(server, browser, page):
     errors: list[str] = []
     tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     tab.on("pageerror", lambda error: errors.append(str(error)))
+    missing: list[str] = []
+    tab.on("response", lambda response: missing.append(f"{response.status} {response.url}")
+           if response.status >= 400 else None)
     outside: list[str] = []
     tab.on("request", lambda request: outside.append(request.url)
            if not request.url.startswith(server) and not request.url.startswith("data:") else None)
@@ -92,5 +95,5 @@ def test_page_renders_every_figure(server, browser, page):
         Path(screenshots).mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=str(Path(screenshots) / (page.replace("/", "_") + ".png")), full_page=True)
     tab.close()
-    assert not errors, f"{page} logged console errors: {errors[:5]}"
+    assert not errors, f"{page} logged console errors: {errors[:5]}; failed requests: {missing[:5]}"
     assert not outside, f"{page} requested resources outside the book: {outside[:5]}"
