@@ -27,7 +27,9 @@ class BuildError(RuntimeError):
 
 BOOK_CSS = """\
 /* reprobook: readable pandas tables and claims ledgers */
-.cell_output table.dataframe, .cell_output table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+.cell_output table.dataframe, .cell_output table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0;
+  display: block; overflow-x: auto; max-width: 100%; }
+.cell_output table td { vertical-align: top; }
 .cell_output table th, .cell_output table td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
 .cell_output table thead th { border-bottom: 2px solid #999; }
 .cell_output .plotly-graph-div { margin: 0.5em 0; }

@@ -205,15 +205,28 @@ class Ledger:
         return target
 
     def display_table(self) -> pd.io.formats.style.Styler:
-        """The ledger as a styled table for the chapter (verdicts coloured)."""
+        """The ledger as a styled table for the chapter (verdicts coloured, sources beside numbers)."""
         if self.table is None:
             raise RuntimeError("evaluate the ledger before displaying it")
-        shown = self.table[["claim", "statement", "paper", "source", "ours", "rule", "verdict", "note"]]
+        # the verdict first: on a narrow page the long statement column scrolls, the verdict does not
+        shown = pd.DataFrame({
+            "claim": self.table["claim"],
+            "verdict": self.table["verdict"],
+            "ours": self.table["ours"],
+            "rule": self.table["rule"],
+            "paper": self.table["paper"] + " (" + self.table["source"] + ")",
+            "statement": self.table["statement"],
+        })
+        if self.table["note"].astype(bool).any():
+            shown["note"] = self.table["note"]
         colours = {REPRODUCED: "#d8f0d8", NOT_REPRODUCED: "#f6d5d5", NOT_TESTABLE: "#ececec"}
         return (
             shown.style.hide(axis="index")
             .format({"ours": lambda v: "—" if v is None or pd.isna(v) else f"{v:.3g}"})
-            .map(lambda verdict: f"background-color: {colours.get(verdict, '')}", subset=["verdict"])
+            .map(lambda verdict: f"background-color: {colours.get(verdict, '')}; white-space: nowrap",
+                 subset=["verdict"])
+            .map(lambda _: "white-space: nowrap", subset=["claim", "ours", "rule"])
+            .map(lambda _: "min-width: 16em", subset=["statement"])
         )
 
 
