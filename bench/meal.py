@@ -102,7 +102,8 @@ def trainer_parts(n_tasks: int, hidden: int = 64):
     params = init_network(jax.random.key(0), train_config.network)
     cl = init_cl_state("online_ewc", params, regularisation_mask(params, multihead=True))
     states, obs = trainer.start_task(params, layout, jax.random.key(1))
-    runner = Runner(params, adam_init(params), states, obs, jax.random.key(2), jnp.zeros((), jnp.float32))
+    runner = Runner(params, adam_init(params), states, obs, jax.random.key(2), jnp.zeros((), jnp.float32),
+                    jnp.float32(2e5))
     return config, trainer, runner, layout, cl
 
 

@@ -91,11 +91,12 @@ def runs():
 def test_one_compiled_graph_for_every_method_and_task(runs):
     baseline = run_sequence(dataclasses.replace(TINY, only_task=1))
     ablation = run_sequence(dataclasses.replace(TINY, method="mas", use_task_id=False, use_multihead=False))
+    shorter = run_sequence(dataclasses.replace(TINY, steps_per_task=256))  # another shaping horizon: data
     trainer = trainer_for(_train_config(TINY))
     assert trainer.train._cache_size() == 1
     assert trainer.evaluate._cache_size() == 1
     assert trainer.statistics._cache_size() == 1
-    assert len(baseline.tasks) == 1 and len(ablation.tasks) == 2
+    assert len(baseline.tasks) == 1 and len(ablation.tasks) == 2 and len(shorter.train) < len(ablation.train)
 
 
 def test_run_outputs(runs):
@@ -123,3 +124,13 @@ def test_bitwise_determinism(runs):
     again = run_sequence(dataclasses.replace(TINY, method="online_ewc"))
     pd.testing.assert_frame_equal(again.train, runs["online_ewc"].train, check_exact=True)
     pd.testing.assert_frame_equal(again.evals, runs["online_ewc"].evals, check_exact=True)
+
+
+def test_repeated_sequence_starts_as_the_plain_run(runs):
+    repeated = run_sequence(dataclasses.replace(TINY, repeats=2))
+    first = repeated.train["repetition"] == 0
+    pd.testing.assert_frame_equal(repeated.train[first], runs["ft"].train, check_exact=True)
+    assert list(repeated.tasks["task"]) == [0, 1, 0, 1] and list(repeated.tasks["repetition"]) == [0, 0, 1, 1]
+    assert repeated.train["update"].is_monotonic_increasing and len(repeated.train) == 2 * len(runs["ft"].train)
+    with pytest.raises(ValueError, match="repeats"):
+        run_sequence(dataclasses.replace(TINY, repeats=0))

@@ -58,3 +58,16 @@ def test_forward_transfer_uses_absolute_baseline():
 def test_auc_and_plasticity():
     assert auc([0.0, 1.0, 1.0, 1.0]) == pytest.approx(2.5 / 4)
     assert auc_loss(0.75, 1.0) == pytest.approx(0.25)
+
+
+def test_smoothed_auc():
+    from scipy.ndimage import gaussian_filter1d
+
+    from reprobook.meal.metrics import smoothed_auc
+
+    curve = np.array([0.0, 0.1, 0.5, 0.4, 0.9, 1.0])
+    assert smoothed_auc(curve, sigma=0) == pytest.approx(auc(curve))
+    # an independent Gaussian filter and trapezoid
+    expected = np.trapezoid(gaussian_filter1d(curve, 1.5, mode="nearest")) / len(curve)
+    assert smoothed_auc(curve, sigma=1.5) == pytest.approx(expected)
+    assert smoothed_auc(np.full(7, 0.3), sigma=2) == pytest.approx(0.3 * 6 / 7)

@@ -29,18 +29,23 @@ from reprobook.meal.experiments import SequenceConfig, SequenceResult
 from reprobook.meal.metrics import (
     FORGETTING_FORMULAS,
     auc,
+    auc_loss,
     average_performance,
     forgetting_classic,
     forgetting_peak_final,
     forgetting_weighted,
     forward_transfer,
+    smoothed_auc,
 )
 
-__all__ = ["ChapterParameters", "validate_parameters", "experiment_grid", "baseline_grid", "summarise",
-           "PAPER_LEVEL1_IPPO", "PAPER_FT_VS_FORGETTING", "METHOD_LABELS"]
+__all__ = ["ChapterParameters", "validate_parameters", "experiment_grid", "baseline_grid", "plasticity_grid",
+           "plasticity", "summarise", "PAPER_LEVEL1_IPPO", "PAPER_FT_VS_FORGETTING", "PAPER_PLASTICITY",
+           "METHOD_LABELS"]
 
 METHOD_LABELS = {"ft": "FT", "l2": "L2", "ewc": "EWC", "online_ewc": "Online EWC", "mas": "MAS",
-                 "online_mas": "Online MAS", "agem": "AGEM", "er_ace": "ER-ACE"}
+                 "online_mas": "Online MAS", "agem": "AGEM", "er_ace": "ER-ACE", "packnet": "PackNet"}
+# Plasticity (FT, 10-task Level-1 sequence repeated): AUC-loss per task and dormant ratio by repetitions
+PAPER_PLASTICITY = {"auc_loss_range": (0.05, 0.31), "dormant_ratio": {3: 0.42, 10: 0.51}}
 
 # Average normalised soups, Level 1, 20 tasks, 10 seeds, 1e8 steps/task (algorithm_comparison.png)
 PAPER_LEVEL1_IPPO = {"FT": 0.05, "EWC": 1.00, "MAS": 1.28, "Online EWC": 1.61, "Online MAS": 1.63,
@@ -60,7 +65,7 @@ class ChapterParameters:
     n_tasks: int = 3
     layout_seed: int = 0
     steps_per_task: int = 250_000
-    methods: tuple[str, ...] = ("ft", "ewc", "online_ewc")
+    methods: tuple[str, ...] = ("ft", "ewc", "online_ewc", "packnet")
     ablation_method: str = "online_ewc"
     run_ablation: bool = True
     seeds: tuple[int, ...] = (0,)
@@ -80,6 +85,13 @@ class ChapterParameters:
     use_layer_norm: bool = True
     stat_envs: int = 4
     stat_steps: int = 100
+    packnet_finetune: float = 0.1
+    plasticity_repeats: int = 3
+    plasticity_method: str = "ft"
+    plasticity_steps_per_task: int = 250_000
+    plasticity_n_tasks: int = 0  # 0: the chapter's n_tasks
+    plasticity_sigma: float = 2.0
+    plasticity_min_auc: float = 0.02
 
 
 def validate_parameters(**given: Any) -> ChapterParameters:
@@ -96,6 +108,20 @@ def validate_parameters(**given: Any) -> ChapterParameters:
     if "ft" not in methods:
         raise check.ParameterError("parameter 'methods' must include 'ft' (the claims compare against it)")
     check.check_choice("ablation_method", values["ablation_method"], METHODS)
+    if values["ablation_method"] == "packnet":
+        raise check.ParameterError("parameter 'ablation_method' cannot be 'packnet' (its heads are part of "
+                                   "what it isolates); choose one of the other methods")
+    check.check_float("packnet_finetune", values["packnet_finetune"], minimum=0.01, maximum=0.9)
+    check.check_int("plasticity_repeats", values["plasticity_repeats"], minimum=0, maximum=100)
+    if values["plasticity_repeats"] == 1:
+        raise check.ParameterError("parameter 'plasticity_repeats' must be 0 (off) or at least 2; got 1")
+    check.check_choice("plasticity_method", values["plasticity_method"],
+                       [m for m in METHODS if m != "packnet"])
+    check.check_int("plasticity_steps_per_task", values["plasticity_steps_per_task"], minimum=1)
+    if values["plasticity_n_tasks"] != 0:
+        check.check_int("plasticity_n_tasks", values["plasticity_n_tasks"], minimum=1, maximum=100)
+    check.check_float("plasticity_sigma", values["plasticity_sigma"], minimum=0.0, maximum=100.0)
+    check.check_float("plasticity_min_auc", values["plasticity_min_auc"], minimum=0.0, maximum=10.0)
     check.check_bool("run_ablation", values["run_ablation"])
     seeds = tuple(check.check_int_list("seeds", list(values["seeds"]), minimum=0))
     for name, low, high in (("hidden", 4, 1024), ("epochs", 1, 64), ("minibatches", 1, 256),
@@ -122,7 +148,7 @@ def _base_config(params: ChapterParameters, method: str, seed: int) -> SequenceC
         use_task_id=params.use_task_id, use_multihead=params.use_multihead,
         use_layer_norm=params.use_layer_norm, reset_optimizer=params.reset_optimizer,
         plate_shaping_bugcompat=params.plate_shaping_bugcompat, stat_envs=params.stat_envs,
-        stat_steps=params.stat_steps)
+        stat_steps=params.stat_steps, packnet_finetune=params.packnet_finetune)
 
 
 def experiment_grid(params: ChapterParameters) -> list[SequenceConfig]:
@@ -132,6 +158,36 @@ def experiment_grid(params: ChapterParameters) -> list[SequenceConfig]:
         grid += [dataclasses.replace(_base_config(params, params.ablation_method, seed),
                                      use_task_id=False, use_multihead=False) for seed in params.seeds]
     return grid
+
+
+def plasticity_grid(params: ChapterParameters) -> list[SequenceConfig]:
+    """The plasticity experiment: the sequence repeated ``plasticity_repeats`` times (empty if 0)."""
+    if not params.plasticity_repeats:
+        return []
+    return [dataclasses.replace(_base_config(params, params.plasticity_method, seed),
+                                steps_per_task=params.plasticity_steps_per_task,
+                                n_tasks=params.plasticity_n_tasks or params.n_tasks,
+                                repeats=params.plasticity_repeats) for seed in params.seeds]
+
+
+def plasticity(result: SequenceResult, sigma: float = 2.0, min_auc: float = 0.0) -> pd.DataFrame:
+    """Per repetition and task: Gaussian-smoothed AUC of the on-task training curve, AUC-loss
+    ``1 − AUC(rep r)/AUC(rep 1)`` and the actor's dormant ratio at the end of that task.
+
+    The AUC-loss of a task is NaN when its first-repetition AUC is below ``min_auc``: a task that was
+    never learnt has no plasticity to lose, and the ratio explodes as its denominator nears zero.
+    """
+    rows = []
+    first: dict[int, float] = {}
+    dormant = result.tasks.set_index(["repetition", "task"])["dormant_ratio"]
+    for (repetition, task), frame in result.train.groupby(["repetition", "task"], sort=True):
+        area = smoothed_auc(frame["train_score"].to_numpy(), sigma)
+        if repetition == 0:
+            first[task] = area
+        rows.append({"seed": result.config.seed, "repetition": int(repetition) + 1, "task": int(task),
+                     "auc": area, "auc_loss": auc_loss(area, first[task]) if first[task] >= min_auc else float("nan"),
+                     "dormant_ratio": float(dormant.loc[(repetition, task)])})
+    return pd.DataFrame(rows)
 
 
 def baseline_grid(params: ChapterParameters) -> list[SequenceConfig]:

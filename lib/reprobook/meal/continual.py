@@ -30,24 +30,27 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-__all__ = ["METHODS", "REGULARISERS", "REPLAY_METHODS", "DEFAULT_LAMBDA", "CLState", "regularisation_mask", "init_cl_state", "penalty",
+__all__ = ["METHODS", "REGULARISERS", "REPLAY_METHODS", "MASK_METHODS", "DEFAULT_LAMBDA", "CLState", "regularisation_mask", "init_cl_state", "penalty",
            "after_task", "ONLINE_DECAY"]
 
 REGULARISERS = ("ft", "l2", "ewc", "online_ewc", "mas", "online_mas")
 REPLAY_METHODS = ("agem", "er_ace")  # replay memories: see reprobook.meal.ippo (no penalty)
-METHODS = REGULARISERS + REPLAY_METHODS
+MASK_METHODS = ("packnet",)  # parameter isolation: see reprobook.meal.packnet (no penalty)
+METHODS = REGULARISERS + REPLAY_METHODS + MASK_METHODS
 DEFAULT_LAMBDA = {"ft": 0.0, "l2": 1e7, "ewc": 1e11, "online_ewc": 1e11, "mas": 1e9, "online_mas": 1e9,
-                  "agem": 0.0, "er_ace": 0.0}
+                  "agem": 0.0, "er_ace": 0.0, "packnet": 0.0}
 ONLINE_DECAY = 0.9
 
 
 class CLState(NamedTuple):
-    """What a regulariser needs, as arrays: anchor θ*, importance w, mask m and λ/(2P)."""
+    """What a method needs, as arrays: anchor θ*, importance w, mask m, λ/(2P), and ``trainable``
+    (1.0 where an update may change a parameter: everywhere except PackNet's frozen weights)."""
 
     anchor: dict
     importance: dict
     mask: dict
     coefficient: jnp.ndarray
+    trainable: dict
 
 
 def regularisation_mask(params: dict, *, multihead: bool, critic: bool = False) -> dict:
@@ -71,7 +74,8 @@ def init_cl_state(method: str, params: dict, mask: dict, lam: float | None = Non
     coefficient = 0.0 if method not in REGULARISERS[1:] or n_masked == 0 else lam / (2 * n_masked)
     fill = 1.0 if method == "l2" else 0.0
     importance = jax.tree.map(lambda leaf: jnp.full_like(leaf, fill), params)
-    return CLState(params, importance, mask, jnp.asarray(coefficient, jnp.float32))
+    trainable = jax.tree.map(lambda leaf: jnp.ones(leaf.shape, jnp.float32), params)
+    return CLState(params, importance, mask, jnp.asarray(coefficient, jnp.float32), trainable)
 
 
 def penalty(params: dict, state: CLState) -> jnp.ndarray:
@@ -89,7 +93,7 @@ def _mean_abs(tree: dict, mask: dict) -> jnp.ndarray:
 
 def after_task(method: str, state: CLState, params: dict, fisher: dict, mas: dict) -> CLState:
     """Move the anchor to the end-of-task weights and fold this task's importance in."""
-    if method in ("ft", "l2") or method in REPLAY_METHODS:
+    if method in ("ft", "l2") or method in REPLAY_METHODS or method in MASK_METHODS:
         return state._replace(anchor=params)
     if method in ("mas", "online_mas"):
         scale = _mean_abs(mas, state.mask)

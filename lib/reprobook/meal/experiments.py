@@ -6,8 +6,12 @@ it trains a fresh network on a single task: the single-task baseline of forward 
 the same seeds, so the baseline of task 0 equals the first task of any run whose penalty is zero
 on task 1 — FT, EWC, Online EWC, MAS, Online MAS).
 
-Seeds: the network from ``seed``; task ``j``'s training from ``(seed, j)``; evaluation ``t`` from
-``(seed, t)``; kitchens from ``layout_seed``.
+With ``repeats > 1`` the whole sequence is trained again (same kitchens, ids and heads): the
+plasticity experiment. PackNet (``method="packnet"``) spends the last ``packnet_finetune`` share of
+each task's updates fine-tuning after pruning, and evaluates each finished task with its own weights.
+
+Seeds: the network from ``seed``; task ``j``'s training from ``(seed, j)`` (``(seed, j, r)`` in
+repetition ``r > 0``); evaluation ``t`` from ``(seed, t)``; kitchens from ``layout_seed``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,15 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from reprobook.meal.continual import METHODS, REPLAY_METHODS, after_task, init_cl_state, regularisation_mask
+from reprobook.meal import packnet
+from reprobook.meal.continual import (
+    MASK_METHODS,
+    METHODS,
+    REPLAY_METHODS,
+    after_task,
+    init_cl_state,
+    regularisation_mask,
+)
 from reprobook.meal.env import OvercookedEnv, n_channels
 from reprobook.meal.generator import LEVELS, generate_sequence
 from reprobook.meal.ippo import Replay, Runner, TrainConfig, Trainer, adam_init, empty_memory, make_trainer
@@ -66,16 +78,24 @@ class SequenceConfig:
     memory_per_task: int = 4096  # AGEM / ER-ACE replay slots per task
     replay_batch: int = 1024
     replay_bc_coef: float = 1.0  # ER-ACE behaviour-cloning weight
+    packnet_finetune: float = 0.1  # PackNet: share of each task's updates spent fine-tuning after pruning
+    repeats: int = 1  # > 1: the whole sequence again (the plasticity experiment)
+    keep_checkpoints: bool = False  # keep the parameters at the end of every task
 
 
 @dataclass
 class SequenceResult:
-    """Frames of one run: evaluations, per-update training metrics, per-task facts."""
+    """Frames of one run: evaluations, per-update training metrics, per-task facts; the final
+    parameters (NumPy arrays), PackNet's weight owners (0 free, t + 1 owned by the task at position
+    t) and, with ``keep_checkpoints``, the parameters at the end of every task."""
 
     config: SequenceConfig
     evals: pd.DataFrame
     train: pd.DataFrame
     tasks: pd.DataFrame
+    params: dict | None = None
+    owner: dict | None = None
+    checkpoints: list[dict] | None = None
 
 
 def sequence_layouts(config: SequenceConfig) -> list[Layout]:
@@ -97,11 +117,9 @@ def _train_config(config: SequenceConfig) -> TrainConfig:
     obs_shape = (level.height, level.width, n_channels(config.n_agents))
     network = NetworkConfig(obs_dim=int(np.prod(obs_shape)), n_tasks=config.n_tasks, hidden=config.hidden,
                             use_layer_norm=config.use_layer_norm)
-    per_update = config.num_envs * config.rollout_len
     return TrainConfig(env=env, network=network, obs_shape=obs_shape, num_envs=config.num_envs,
                        rollout_len=config.rollout_len, epochs=config.epochs, minibatches=config.minibatches,
-                       lr=config.lr, shaping_horizon=float(updates_per_task(config) * per_update / 2),
-                       updates_per_call=config.eval_every, eval_episodes=config.eval_episodes,
+                       lr=config.lr, updates_per_call=config.eval_every, eval_episodes=config.eval_episodes,
                        stat_envs=config.stat_envs, stat_steps=config.stat_steps,
                        replay_batch=config.replay_batch)
 
@@ -123,6 +141,16 @@ def _check(config: SequenceConfig) -> None:
                          f"{config.minibatches} minibatches")
     if not -1 <= config.only_task < config.n_tasks:
         raise ValueError(f"only_task must be -1 or a task index below {config.n_tasks}; got {config.only_task}")
+    if config.repeats < 1 or (config.repeats > 1 and config.only_task >= 0):
+        raise ValueError(f"repeats must be >= 1 (and 1 with only_task); got {config.repeats}")
+    if config.method in MASK_METHODS:
+        if config.repeats > 1:
+            raise ValueError("packnet cannot repeat a sequence: its capacity is split over the tasks once")
+        if not 0.0 < config.packnet_finetune < 1.0:
+            raise ValueError(f"packnet_finetune must be in (0, 1); got {config.packnet_finetune}")
+        if updates_per_task(config) // config.eval_every < 2:
+            raise ValueError("packnet needs at least two evaluation periods per task (train, then fine-tune); "
+                             "raise steps_per_task or lower eval_every")
 
 
 def _remember(memory, samples, task: int, slot: int, key: jax.Array):
@@ -154,39 +182,59 @@ def run_sequence(config: SequenceConfig) -> SequenceResult:
     n_updates = updates_per_task(config)
     chunks = n_updates // config.eval_every
     steps_per_update = config.num_envs * config.rollout_len
-    tasks = [config.only_task] if config.only_task >= 0 else list(range(config.n_tasks))
+    horizon = jnp.float32(n_updates * steps_per_update / 2)  # shaping fades out over half of each task
+    order = [config.only_task] if config.only_task >= 0 else list(range(config.n_tasks))
+    schedule = [(repetition, task) for repetition in range(config.repeats) for task in order]
 
     replaying = config.method in REPLAY_METHODS
     if replaying:
         memory = empty_memory(config.n_tasks * config.memory_per_task, train_config.network.obs_dim)
         replay = Replay(jnp.float32(config.method == "agem"),
                         jnp.float32(config.replay_bc_coef if config.method == "er_ace" else 0.0))
-    eval_rows, train_rows, task_rows = [], [], []
+    packing = config.method in MASK_METHODS
+    if packing:
+        owner = packnet.init_owner(params)
+        finetune_chunks = min(chunks - 1, max(1, round(chunks * config.packnet_finetune)))
+        positions = [order.index(task) if task in order else len(order) for task in range(config.n_tasks)]
+    eval_rows, train_rows, task_rows, checkpoints = [], [], [], []
     eval_index, update_index = 0, 0
 
-    def evaluate(training_task: int) -> None:
+    def evaluate(training_task: int, repetition: int, position: int) -> None:
         nonlocal eval_index
         eval_key = jax.random.fold_in(jax.random.fold_in(root, 2), eval_index)
-        soups = np.asarray(trainer.evaluate(params, arrays, eval_key, cond)).mean(1)
+        if packing:
+            masks = packnet.task_masks(params, owner, positions, position)
+            soups = trainer.evaluate(params, arrays, eval_key, cond, masks)
+        else:
+            soups = trainer.evaluate(params, arrays, eval_key, cond)
+        soups = np.asarray(soups).mean(1)
         for task in range(config.n_tasks):
             eval_rows.append({"eval": eval_index, "update": update_index,
                               "env_steps": update_index * steps_per_update, "training_task": training_task,
-                              "task": task, "soups": float(soups[task]),
+                              "repetition": repetition, "task": task, "soups": float(soups[task]),
                               "score": float(soups[task] / normaliser[task])})
         eval_index += 1
 
-    evaluate(tasks[0])
+    evaluate(order[0], 0, 0)
     opt = adam_init(params)
-    for task in tasks:
+    for position, (repetition, task) in enumerate(schedule):
         started = time.perf_counter()
         layout = take_task(arrays, task)
         task_key = jax.random.fold_in(jax.random.fold_in(root, 1), task)
+        if repetition:
+            task_key = jax.random.fold_in(task_key, repetition)
         reset_key, train_key, stat_key = jax.random.split(task_key, 3)
         if config.reset_optimizer:
             opt = adam_init(params)
+        if packing:
+            cl = cl._replace(trainable=packnet.trainable_mask(params, owner, position))
         env_state, obs = trainer.start_task(params, layout, reset_key)
-        runner = Runner(params, opt, env_state, obs, train_key, jnp.zeros((), jnp.float32))
-        for _ in range(chunks):
+        runner = Runner(params, opt, env_state, obs, train_key, jnp.zeros((), jnp.float32), horizon)
+        for chunk in range(chunks):
+            if packing and chunk == chunks - finetune_chunks:  # prune, then fine-tune the kept weights
+                params, keep = packnet.prune(runner.params, owner, position, len(order))
+                cl = cl._replace(trainable=packnet.trainable_mask(params, owner, position, keep))
+                runner = runner._replace(params=params)
             if replaying:
                 runner, metrics = trainer.train_replay(runner, layout, task, cl, cond, memory, replay)
             else:
@@ -194,19 +242,27 @@ def run_sequence(config: SequenceConfig) -> SequenceResult:
             params = runner.params
             metrics = {name: np.asarray(value) for name, value in metrics.items()}
             for row in range(config.eval_every):
-                train_rows.append({"update": update_index + row + 1, "task": task,
+                train_rows.append({"update": update_index + row + 1, "task": task, "repetition": repetition,
                                    "env_steps": (update_index + row + 1) * steps_per_update,
                                    **{name: float(value[row]) for name, value in metrics.items()},
                                    "train_score": float(metrics["train_soups"][row] / normaliser[task])})
             update_index += config.eval_every
-            evaluate(task)
+            evaluate(task, repetition, position)
         opt = runner.opt
+        if packing:
+            owner = packnet.assign(owner, keep, position)
         fisher, mas, dormant = trainer.statistics(params, layout, task, stat_key, cond)
         cl = after_task(config.method, cl, params, fisher, mas)
         if replaying:
             memory = _remember(memory, trainer.collect(params, layout, task, stat_key, cond), task,
                                config.memory_per_task, jax.random.fold_in(stat_key, 1))
-        task_rows.append({"task": task, "max_soup": int(normaliser[task]), "dormant_ratio": float(dormant),
+        if config.keep_checkpoints:
+            checkpoints.append(jax.tree.map(np.asarray, params))
+        task_rows.append({"task": task, "repetition": repetition, "max_soup": int(normaliser[task]),
+                          "dormant_ratio": float(dormant),
                           "fisher_mean": float(np.mean([np.mean(x) for x in jax.tree.leaves(fisher["actor"])])),
                           "last_eval": eval_index - 1, "seconds": time.perf_counter() - started})
-    return SequenceResult(config, pd.DataFrame(eval_rows), pd.DataFrame(train_rows), pd.DataFrame(task_rows))
+    return SequenceResult(config, pd.DataFrame(eval_rows), pd.DataFrame(train_rows), pd.DataFrame(task_rows),
+                          params=jax.tree.map(np.asarray, params),
+                          owner=jax.tree.map(np.asarray, owner) if packing else None,
+                          checkpoints=checkpoints if config.keep_checkpoints else None)

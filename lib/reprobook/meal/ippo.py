@@ -6,8 +6,9 @@
   update is a rollout ``scan`` over ``num_envs`` vmapped kitchens, a reverse-``scan`` GAE and
   ``epochs × minibatches`` clipped-PPO steps with the continual-learning penalty; Adam after a
   global-norm clip.
-* ``evaluate(params, layouts, key, cond)``: soups per episode of every task (its own head and id), one
-  ``vmap`` over tasks × episodes, sampled actions.
+* ``evaluate(params, layouts, key, cond, task_masks=None)``: soups per episode of every task (its own
+  head and id), one ``vmap`` over tasks × episodes, sampled actions; PackNet passes per-task weight
+  masks (a second graph, compiled only when used).
 * ``train_replay(..., memory, replay)``: the same update with a replay memory of past tasks — AGEM's
   gradient projection and/or ER-ACE's behaviour cloning (a second graph, shared by both);
   ``collect`` draws on-policy samples to fill the memory.
@@ -15,10 +16,12 @@
   dormant-neuron ratio from on-policy play.
 
 The kitchen, the task index, the task conditioning and the continual-learning arrays are arguments, never closures, so a
-whole sequence and every regularisation method run through the same compiled graphs.
+whole sequence and every regularisation method run through the same compiled graphs. PackNet's frozen
+weights are data too (``CLState.trainable`` masks gradients and updates).
 
 The learning reward is MEAL's "dense shared": Σ_agents delivery + α·Σ_agents shaped, the same for
-every agent, with α falling linearly from 1 to 0 over ``shaping_horizon`` env steps of each task.
+every agent, with α falling linearly from 1 to 0 over ``Runner.shaping_horizon`` env steps of each task
+(data, so tasks of different lengths share the graph).
 """
 
 from __future__ import annotations
@@ -64,7 +67,6 @@ class TrainConfig:
     vf_coef: float = 0.5
     max_grad_norm: float = 1.0
     adam_eps: float = 1e-5
-    shaping_horizon: float = 2e5
     updates_per_call: int = 5
     eval_episodes: int = 4
     stat_envs: int = 4
@@ -87,6 +89,7 @@ class Runner(NamedTuple):
     obs: jnp.ndarray
     key: jax.Array
     task_steps: jnp.ndarray
+    shaping_horizon: jnp.ndarray
 
 
 class Trainer(NamedTuple):
@@ -144,8 +147,15 @@ def adam_init(params: dict) -> AdamState:
 
 
 def adam_update(grads: dict, state: AdamState, params: dict, lr: float, max_norm: float,
-                eps: float = 1e-5, b1: float = 0.9, b2: float = 0.999) -> tuple[dict, AdamState]:
-    """Global-norm clipping then Adam (``eps`` outside the square root, as optax's ``adam``)."""
+                eps: float = 1e-5, b1: float = 0.9, b2: float = 0.999,
+                trainable: dict | None = None) -> tuple[dict, AdamState]:
+    """Global-norm clipping then Adam (``eps`` outside the square root, as optax's ``adam``).
+
+    With ``trainable`` (1.0/0.0 per parameter) the gradients of frozen parameters are zeroed before
+    clipping and frozen parameters keep their values (Adam's momentum cannot move them).
+    """
+    if trainable is not None:
+        grads = jax.tree.map(lambda g, t: g * t, grads, trainable)
     norm = jnp.sqrt(sum(jnp.sum(jnp.square(g)) for g in jax.tree.leaves(grads)))
     scale = jnp.where(norm < max_norm, 1.0, max_norm / jnp.maximum(norm, 1e-30))
     grads = jax.tree.map(lambda g: g * scale, grads)
@@ -154,8 +164,10 @@ def adam_update(grads: dict, state: AdamState, params: dict, lr: float, max_norm
     var = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * jnp.square(g), state.var, grads)
     c1 = 1 - b1 ** count.astype(jnp.float32)
     c2 = 1 - b2 ** count.astype(jnp.float32)
-    params = jax.tree.map(lambda p, m, v: p - lr * (m / c1) / (jnp.sqrt(v / c2) + eps), params, mean, var)
-    return params, AdamState(mean, var, count)
+    updated = jax.tree.map(lambda p, m, v: p - lr * (m / c1) / (jnp.sqrt(v / c2) + eps), params, mean, var)
+    if trainable is not None:
+        updated = jax.tree.map(lambda new, old, t: jnp.where(t > 0, new, old), updated, params, trainable)
+    return updated, AdamState(mean, var, count)
 
 
 def categorical_log_prob(logits: jnp.ndarray, action: jnp.ndarray) -> jnp.ndarray:
@@ -225,6 +237,8 @@ def make_trainer(config: TrainConfig) -> Trainer:
 
     def rollout(runner: Runner, layout: LayoutArrays, task, cond: Conditioning):
         """One rollout, GAE and flattened samples; returns (runner fields, samples, rollout totals)."""
+        horizon = runner.shaping_horizon
+
         def rollout_step(carry, _):
             params, env_state, obs, key, task_steps = carry
             key, act_key, step_key = jax.random.split(key, 3)
@@ -232,7 +246,7 @@ def make_trainer(config: TrainConfig) -> Trainer:
             actions = jax.random.categorical(act_key, logits)
             log_prob = categorical_log_prob(logits, actions)
             next_obs, env_state, delivery, shaped, done = env_step(step_key, env_state, actions, layout)
-            alpha = jnp.clip(1.0 - task_steps / config.shaping_horizon, 0.0, 1.0)
+            alpha = jnp.clip(1.0 - task_steps / horizon, 0.0, 1.0)
             reward = delivery.sum(-1) + alpha * shaped.sum(-1)
             reward = jnp.broadcast_to(reward[:, None], (batch_envs, n_agents))
             record = (obs, actions, log_prob, value, reward, jnp.broadcast_to(done[:, None], reward.shape),
@@ -255,7 +269,8 @@ def make_trainer(config: TrainConfig) -> Trainer:
         """On-policy samples of one rollout from fresh kitchens (to fill a replay memory)."""
         reset_key, key = jax.random.split(key)
         states, obs = start_task(params, layout, reset_key)
-        runner = Runner(params, None, states, obs, key, jnp.asarray(config.shaping_horizon, jnp.float32))
+        done = jnp.ones((), jnp.float32)  # shaping over: the memory holds the task's own reward
+        runner = Runner(params, None, states, obs, key, done, done)
         return rollout(runner, layout, task, cond)[1]
 
     def update(runner: Runner, layout: LayoutArrays, task, cl: CLState, cond: Conditioning,
@@ -310,7 +325,8 @@ def make_trainer(config: TrainConfig) -> Trainer:
                     projected = agem_project(grads, reference_grad(params, memory_batch))
                     use = (replay.agem > 0) & jnp.any(memory.valid)
                     grads = jax.tree.map(lambda g, q: jnp.where(use, q, g), grads, projected)
-                params, opt = adam_update(grads, opt, params, config.lr, config.max_grad_norm, config.adam_eps)
+                params, opt = adam_update(grads, opt, params, config.lr, config.max_grad_norm, config.adam_eps,
+                                          trainable=cl.trainable)
                 return (params, opt), {**parts, "loss": loss}
 
             mem_keys = jax.random.split(perm_key, config.minibatches)
@@ -323,8 +339,8 @@ def make_trainer(config: TrainConfig) -> Trainer:
         metrics["train_soups"] = (t_delivery.sum() / DELIVERY_REWARD / batch_envs
                                   * env.max_steps / config.rollout_len)
         metrics["train_shaped"] = t_shaped.sum() / batch_envs * env.max_steps / config.rollout_len
-        metrics["alpha"] = jnp.clip(1.0 - runner.task_steps / config.shaping_horizon, 0.0, 1.0)
-        return Runner(params, opt, env_state, obs, key, task_steps), metrics
+        metrics["alpha"] = jnp.clip(1.0 - runner.task_steps / runner.shaping_horizon, 0.0, 1.0)
+        return Runner(params, opt, env_state, obs, key, task_steps, runner.shaping_horizon), metrics
 
     def train(runner: Runner, layout: LayoutArrays, task, cl: CLState, cond: Conditioning):
         return jax.lax.scan(lambda r, _: update(r, layout, task, cl, cond), runner, None,
@@ -335,18 +351,19 @@ def make_trainer(config: TrainConfig) -> Trainer:
         return jax.lax.scan(lambda r, _: update(r, layout, task, cl, cond, memory, replay), runner, None,
                             config.updates_per_call)
 
-    def evaluate(params, layouts: LayoutArrays, key, cond: Conditioning):
+    def evaluate(params, layouts: LayoutArrays, key, cond: Conditioning, task_masks=None):
         n_tasks = layouts.tiles.shape[0]
 
         def episode(task, key):
             layout = take_task(layouts, task)
+            weights = params if task_masks is None else jax.tree.map(lambda p, m: p * m[task], params, task_masks)
             reset_key, key = jax.random.split(key)
             state = env.reset(reset_key, layout)
 
             def step(carry, _):
                 state, key = carry
                 key, act_key = jax.random.split(key)
-                logits, _ = policy(params, env.observe(state, layout), task, cond)
+                logits, _ = policy(weights, env.observe(state, layout), task, cond)
                 actions = jax.random.categorical(act_key, logits)
                 state, delivery, _ = env.step_env(state, actions, layout)
                 return (state, key), delivery.sum()
