@@ -1,0 +1,397 @@
+"""The 12 REOBench corruptions at five severities, as batched torch functions ``(images, severity) -> images``.
+
+Images are (B, 3, H, W) float tensors in [0, 1]; every function returns a new tensor of the same shape
+and dtype in [0, 1]. Random parts (noise, blur angles, cloud shapes, stripe phases, rotation signs, shift
+directions) come from an explicit ``torch.Generator`` (or an int seed), so the same seed gives the same
+output bit for bit. Geometric corruptions take ``masks`` (B, H, W) and transform them with the same
+sampling grid, nearest neighbour, returning ``(images, masks)``.
+
+Names and severities follow REOBench (§2.2 of the chapter); the parameter values in
+:data:`SEVERITY_TABLE` are ours, fixed before any result, with ImageNet-C's definitions and constants
+where the two overlap (REOBench's own values are not public).
+
+>>> import torch
+>>> images = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+>>> out = corrupt(images, "gaps", 3, generator=1)
+>>> tuple(out.shape), float(out.min()) >= 0, float(out.max()) <= 1
+((4, 3, 32, 32), True, True)
+>>> bool(torch.equal(out, corrupt(images, "data_gaps", 3, generator=1)))
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from reprobook.reobench.jpeg import jpeg_compress
+from reprobook.reobench.noise import fbm
+
+__all__ = [
+    "CORRUPTIONS", "APPEARANCE", "GEOMETRIC", "ALIASES", "SEVERITY_TABLE", "corrupt", "corrupt_uint8",
+    "resolve_name", "severity_table",
+    "gaussian_noise", "salt_and_pepper_noise", "gaussian_blur", "motion_blur", "brightness_contrast", "clouds",
+    "haze", "data_gaps", "compression_artifacts", "rotate", "scale", "translate",
+    "blur_with_sigma", "blur_matrix", "motion_blur_with", "motion_offsets", "contrast_brightness", "rotate_by", "scale_by", "translate_by",
+    "gap_mask",
+]
+
+APPEARANCE = ("gaussian_noise", "salt_and_pepper_noise", "gaussian_blur", "motion_blur", "brightness_contrast",
+              "clouds", "haze", "data_gaps", "compression_artifacts")
+GEOMETRIC = ("rotate", "scale", "translate")
+CORRUPTIONS = APPEARANCE + GEOMETRIC
+ALIASES = {"gaps": "data_gaps", "compression": "compression_artifacts", "salt_and_pepper": "salt_and_pepper_noise"}
+
+#: Our parameters per severity 1..5 (see the chapter's severity table for the formulas).
+SEVERITY_TABLE: dict[str, tuple] = {
+    "gaussian_noise": (0.08, 0.12, 0.18, 0.26, 0.38),  # σ
+    "salt_and_pepper_noise": (0.03, 0.06, 0.09, 0.17, 0.27),  # amount a
+    "gaussian_blur": (1, 2, 3, 4, 6),  # σ in pixels
+    "motion_blur": ((10, 3), (15, 5), (15, 8), (15, 12), (20, 15)),  # (radius r, ς)
+    "brightness_contrast": ((0.9, 0.05), (0.8, 0.10), (0.65, 0.15), (0.5, 0.2), (0.35, 0.25)),  # (c, b)
+    "clouds": ((0.1, 0.8), (0.2, 0.85), (0.3, 0.9), (0.4, 0.95), (0.5, 1.0)),  # (coverage k, opacity o)
+    "haze": (0.85, 0.70, 0.55, 0.40, 0.25),  # transmission t₀
+    "data_gaps": (0.02, 0.04, 0.06, 0.08, 0.10),  # gap fraction f
+    "compression_artifacts": (25, 18, 15, 10, 7),  # JPEG quality
+    "rotate": (15, 30, 45, 60, 90),  # degrees, sign random
+    "scale": (0.9, 0.8, 0.7, 0.6, 0.5),  # zoom-out factor
+    "translate": (0.05, 0.10, 0.15, 0.20, 0.25),  # shift as a share of the image size
+}
+HAZE_AIRLIGHT = (0.85, 0.88, 0.92)
+CLOUD_BRIGHTNESS = 0.97
+CLOUD_EDGE = 0.08
+GAP_ANGLE_DEG = 35.0
+_MOTION_CHUNK = 16
+
+GeneratorLike = torch.Generator | int | None
+
+
+def _generator(generator: GeneratorLike) -> torch.Generator:
+    if isinstance(generator, torch.Generator):
+        return generator
+    return torch.Generator().manual_seed(0 if generator is None else int(generator))
+
+
+def _check(images: torch.Tensor, severity: int) -> None:
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"images must be a (B, 3, H, W) tensor, got {getattr(images, 'shape', type(images))}")
+    if not images.is_floating_point():
+        raise ValueError(f"images must be floating point in [0, 1], got {images.dtype}")
+    if isinstance(severity, bool) or not isinstance(severity, int) or not 1 <= severity <= 5:
+        raise ValueError(f"severity must be an integer in 1..5, got {severity!r}")
+
+
+def resolve_name(name: str) -> str:
+    """The canonical corruption name (accepts REOBench's short aliases ``gaps`` and ``compression``)."""
+    canonical = ALIASES.get(name, name)
+    if canonical not in CORRUPTIONS:
+        raise ValueError(f"unknown corruption {name!r}; allowed: {', '.join(CORRUPTIONS)} "
+                         f"(aliases: {', '.join(ALIASES)})")
+    return canonical
+
+
+def severity_table() -> list[dict]:
+    """The severity table as rows (corruption, severity, parameters) for printing."""
+    return [{"corruption": name, "severity": level + 1, "parameters": SEVERITY_TABLE[name][level]}
+            for name in CORRUPTIONS for level in range(5)]
+
+
+# ----- noise -------------------------------------------------------------------------------------------------
+
+def gaussian_noise(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None) -> torch.Tensor:
+    """clip(x + σ·N(0, 1)), ImageNet-C's ``gaussian_noise`` constants (σ = .08 … .38)."""
+    _check(images, severity)
+    sigma = SEVERITY_TABLE["gaussian_noise"][severity - 1]
+    noise = torch.randn(images.shape, generator=_generator(generator), dtype=images.dtype)
+    return (images + sigma * noise).clamp(0, 1)
+
+
+def salt_and_pepper_noise(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None) -> torch.Tensor:
+    """Each element independently: 0 with probability a/2, 1 with probability a/2 (ImageNet-C ``impulse_noise``)."""
+    _check(images, severity)
+    amount = SEVERITY_TABLE["salt_and_pepper_noise"][severity - 1]
+    draw = torch.rand(images.shape, generator=_generator(generator), dtype=images.dtype)
+    out = torch.where(draw < amount / 2, torch.zeros_like(images), images)
+    return torch.where(draw > 1 - amount / 2, torch.ones_like(images), out)
+
+
+# ----- blur --------------------------------------------------------------------------------------------------
+
+def _gaussian_kernel(sigma: float, dtype: torch.dtype) -> torch.Tensor:
+    radius = int(4 * sigma + 0.5)
+    offsets = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    kernel = torch.exp(-offsets ** 2 / (2 * sigma ** 2))
+    return (kernel / kernel.sum()).to(dtype)
+
+
+def blur_matrix(size: int, sigma: float, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The (size, size) matrix of a 1-D Gaussian blur with edge-replicate padding folded in.
+
+    >>> blur_matrix(5, 1.0).sum(dim=1).allclose(torch.ones(5))
+    True
+    """
+    kernel = _gaussian_kernel(sigma, torch.float64)
+    radius = (len(kernel) - 1) // 2
+    rows = torch.arange(size)[:, None].expand(size, len(kernel))
+    columns = (rows + torch.arange(-radius, radius + 1)[None]).clamp(0, size - 1)
+    matrix = torch.zeros(size, size, dtype=torch.float64)
+    matrix.index_put_((rows, columns), kernel.expand(size, -1).clone(), accumulate=True)
+    return matrix.to(dtype)
+
+
+def blur_with_sigma(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur, radius ⌊4σ + 0.5⌋, edge-replicate padding (scipy's ``mode='nearest'``).
+
+    Applied as two small matrix products, rows then columns, with the padding folded into the matrices.
+    """
+    height, width = images.shape[2:]
+    rows = blur_matrix(height, sigma, images.dtype)
+    columns = blur_matrix(width, sigma, images.dtype)
+    return (rows @ images @ columns.T).clamp(0, 1)
+
+
+def gaussian_blur(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None) -> torch.Tensor:
+    """Gaussian blur with σ = 1, 2, 3, 4, 6 px (ImageNet-C ``gaussian_blur``); deterministic."""
+    _check(images, severity)
+    return blur_with_sigma(images, SEVERITY_TABLE["gaussian_blur"][severity - 1])
+
+
+def motion_offsets(radius: int, sigma: float, angles: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Taps i = 0..2r: weights w_i ∝ exp(−i²/2ς²) and integer offsets round(i·(cos θ, sin θ)) per angle."""
+    steps = torch.arange(2 * radius + 1, dtype=torch.float64)
+    weights = torch.exp(-steps ** 2 / (2 * sigma ** 2))
+    weights = weights / weights.sum()
+    angles = angles.to(torch.float64)[:, None]
+    dx = torch.round(steps[None] * torch.cos(angles)).long()
+    dy = torch.round(steps[None] * torch.sin(angles)).long()
+    return weights, dx, dy
+
+
+def _smooth_size(size: int) -> int:
+    """The smallest integer >= size whose prime factors are 2, 3 and 5 (fast FFT lengths)."""
+    candidate = size
+    while True:
+        rest = candidate
+        for prime in (2, 3, 5):
+            while rest % prime == 0:
+                rest //= prime
+        if rest == 1:
+            return candidate
+        candidate += 1
+
+
+def motion_blur_with(images: torch.Tensor, radius: int, sigma: float, angles: torch.Tensor) -> torch.Tensor:
+    """y(p) = Σ_i w_i · x(clamp(p − o_i)), o_i = round(i·(cos θ, sin θ)), one angle θ (radians) per image.
+
+    Computed as one FFT convolution per image with its rasterised line kernel on an edge-replicated canvas
+    (equal to the sum of shifted copies with border clamping, without 2r + 1 passes over the batch).
+    """
+    angles = torch.as_tensor(angles)
+    if len(images) > _MOTION_CHUNK:  # small batches keep the FFT buffers in cache
+        return torch.cat([motion_blur_with(images[start:start + _MOTION_CHUNK], radius, sigma,
+                                           angles[start:start + _MOTION_CHUNK])
+                          for start in range(0, len(images), _MOTION_CHUNK)])
+    upward = torch.sin(angles) >= 0
+    if upward.any() and not upward.all():  # two canvases, each padded on one side only, beat one padded on both
+        out = torch.empty_like(images)
+        for group in (upward, ~upward):
+            out[group] = motion_blur_with(images[group], radius, sigma, angles[group])
+        return out
+    batch, channels, height, width = images.shape
+    weights, dx, dy = motion_offsets(radius, sigma, angles)
+    # pad only where the taps reach: y(p) reads x(p − o), so positive offsets need room before the image
+    left, right = max(int(dx.max()), 0), max(-int(dx.min()), 0)
+    top, bottom = max(int(dy.max()), 0), max(-int(dy.min()), 0)
+    # extra room after the image (harmless: no interior pixel reads it) makes the FFT sizes 5-smooth
+    right += _smooth_size(width + left + right) - (width + left + right)
+    bottom += _smooth_size(height + top + bottom) - (height + top + bottom)
+    canvas = F.pad(images.to(torch.float32), (left, right, top, bottom), mode="replicate")
+    canvas_h, canvas_w = canvas.shape[-2:]
+    kernel = torch.zeros(batch, canvas_h, canvas_w, dtype=torch.float32)
+    rows = torch.arange(batch)[:, None].expand_as(dx)
+    kernel.index_put_((rows, dy % canvas_h, dx % canvas_w), weights.to(torch.float32).expand_as(dx).clone(),
+                      accumulate=True)
+    spectrum = torch.fft.rfft2(canvas) * torch.fft.rfft2(kernel)[:, None]
+    out = torch.fft.irfft2(spectrum, s=(canvas_h, canvas_w))[..., top:top + height, left:left + width]
+    return out.to(images.dtype).clamp(0, 1)
+
+
+def motion_blur(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None) -> torch.Tensor:
+    """Motion blur along a random direction θ ~ U(−45°, 45°) per image, (r, ς) from ImageNet-C."""
+    _check(images, severity)
+    radius, sigma = SEVERITY_TABLE["motion_blur"][severity - 1]
+    angles = (torch.rand(len(images), generator=_generator(generator), dtype=torch.float64) - 0.5) * (math.pi / 2)
+    return motion_blur_with(images, radius, sigma, angles)
+
+
+# ----- photometric and atmospheric ---------------------------------------------------------------------------
+
+def contrast_brightness(images: torch.Tensor, contrast: float, brightness: float) -> torch.Tensor:
+    """clip((x − μ)·c + μ + b) with μ the per-image, per-channel mean (ImageNet-C ``contrast`` when b = 0)."""
+    mean = images.mean(dim=(2, 3), keepdim=True)
+    return ((images - mean) * contrast + mean + brightness).clamp(0, 1)
+
+
+def brightness_contrast(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None) -> torch.Tensor:
+    """Contrast down and brightness up: (c, b) = (.9, .05) … (.35, .25); deterministic."""
+    _check(images, severity)
+    return contrast_brightness(images, *SEVERITY_TABLE["brightness_contrast"][severity - 1])
+
+
+def _quantile_per_image(values: torch.Tensor, q: float) -> torch.Tensor:
+    ordered = values.flatten(1).sort(dim=1).values
+    index = round(q * (ordered.shape[1] - 1))
+    return ordered[:, index].view(-1, 1, 1, 1)
+
+
+def clouds(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None) -> torch.Tensor:
+    """Opaque white clouds over a share k of the image: y = (1 − α)x + 0.97α, α = clip((n − q₁₋ₖ)/0.08)·o."""
+    _check(images, severity)
+    coverage, opacity = SEVERITY_TABLE["clouds"][severity - 1]
+    noise = fbm(len(images), *images.shape[2:], octaves=5, base=3, generator=_generator(generator))
+    alpha = ((noise - _quantile_per_image(noise, 1 - coverage)) / CLOUD_EDGE).clamp(0, 1) * opacity
+    return ((1 - alpha) * images + CLOUD_BRIGHTNESS * alpha).to(images.dtype).clamp(0, 1)
+
+
+def haze(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None) -> torch.Tensor:
+    """Whitish veil: y = x·t + A(1 − t), t = t₀(1 + 0.2(n − ½)), airlight A = (.85, .88, .92)."""
+    _check(images, severity)
+    base = SEVERITY_TABLE["haze"][severity - 1]
+    noise = fbm(len(images), *images.shape[2:], octaves=4, base=2, generator=_generator(generator))
+    transmission = base * (1 + 0.2 * (noise - 0.5))
+    airlight = torch.tensor(HAZE_AIRLIGHT, dtype=images.dtype).view(1, 3, 1, 1)
+    return (images * transmission + airlight * (1 - transmission)).to(images.dtype).clamp(0, 1)
+
+
+def gap_mask(height: int, width: int, fraction: float, phases: torch.Tensor) -> torch.Tensor:
+    """Landsat-7 style scan-line gaps: (x sin φ + y cos φ + phase) mod P < f·P, φ = 35°, P = max(H, W)/6.
+
+    Returns a bool (B, H, W) mask, True where the pixel is lost; ``phases`` (B,) in pixels.
+    """
+    period = max(height, width) / 6
+    angle = math.radians(GAP_ANGLE_DEG)
+    y, x = torch.meshgrid(torch.arange(height, dtype=torch.float64), torch.arange(width, dtype=torch.float64),
+                          indexing="ij")
+    position = x * math.sin(angle) + y * math.cos(angle)
+    return torch.remainder(position[None] + phases.to(torch.float64)[:, None, None], period) < fraction * period
+
+
+def data_gaps(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None) -> torch.Tensor:
+    """Thin black diagonal stripes covering a share f = .02 … .10 of the pixels, random phase per image."""
+    _check(images, severity)
+    height, width = images.shape[2:]
+    period = max(height, width) / 6
+    phases = torch.rand(len(images), generator=_generator(generator), dtype=torch.float64) * period
+    lost = gap_mask(height, width, SEVERITY_TABLE["data_gaps"][severity - 1], phases)
+    return images.masked_fill(lost[:, None], 0.0)
+
+
+def compression_artifacts(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None) -> torch.Tensor:
+    """Baseline JPEG at quality 25, 18, 15, 10, 7 (ImageNet-C ``jpeg_compression``); deterministic."""
+    _check(images, severity)
+    return jpeg_compress(images, SEVERITY_TABLE["compression_artifacts"][severity - 1])
+
+
+# ----- geometric ---------------------------------------------------------------------------------------------
+
+def _warp(images: torch.Tensor, theta: torch.Tensor, masks: torch.Tensor | None):
+    grid = F.affine_grid(theta.to(images.dtype), list(images.shape), align_corners=False)
+    out = F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection", align_corners=False).clamp(0, 1)
+    if masks is None:
+        return out
+    if masks.shape != (images.shape[0], *images.shape[2:]):
+        raise ValueError(f"masks must be (B, H, W) = {(images.shape[0], *images.shape[2:])}, got {tuple(masks.shape)}")
+    warped = F.grid_sample(masks[:, None].to(grid.dtype), grid, mode="nearest", padding_mode="reflection",
+                           align_corners=False)
+    return out, warped[:, 0].round().to(masks.dtype)
+
+
+def rotate_by(images: torch.Tensor, degrees: torch.Tensor, masks: torch.Tensor | None = None):
+    """Rotate each image about its centre by ``degrees`` (B,), counter-clockwise as displayed, bilinear, mirror padding."""
+    height, width = images.shape[2:]
+    radians = torch.as_tensor(degrees, dtype=torch.float64) * math.pi / 180
+    cos, sin = torch.cos(radians), torch.sin(radians)
+    theta = torch.zeros(len(images), 2, 3, dtype=torch.float64)
+    theta[:, 0, 0], theta[:, 0, 1] = cos, -sin * height / width
+    theta[:, 1, 0], theta[:, 1, 1] = sin * width / height, cos
+    return _warp(images, theta, masks)
+
+
+def scale_by(images: torch.Tensor, zoom: float, masks: torch.Tensor | None = None):
+    """Zoom out about the centre by ``zoom`` (< 1 shrinks the content), bilinear, mirror padding."""
+    theta = torch.zeros(len(images), 2, 3, dtype=torch.float64)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1 / zoom
+    return _warp(images, theta, masks)
+
+
+def translate_by(images: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, masks: torch.Tensor | None = None):
+    """Move each image's content by (dx, dy) pixels (B,) each, bilinear, mirror padding."""
+    height, width = images.shape[2:]
+    theta = torch.zeros(len(images), 2, 3, dtype=torch.float64)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1
+    theta[:, 0, 2] = -2 * torch.as_tensor(dx, dtype=torch.float64) / width
+    theta[:, 1, 2] = -2 * torch.as_tensor(dy, dtype=torch.float64) / height
+    return _warp(images, theta, masks)
+
+
+def rotate(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None,
+           masks: torch.Tensor | None = None):
+    """Rotation by ±α, α = 15, 30, 45, 60, 90°, the sign drawn per image."""
+    _check(images, severity)
+    signs = torch.randint(2, (len(images),), generator=_generator(generator)) * 2 - 1
+    return rotate_by(images, signs * SEVERITY_TABLE["rotate"][severity - 1], masks)
+
+
+def scale(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None,
+          masks: torch.Tensor | None = None):
+    """Zoom out by z = .9 … .5 with mirror padding; deterministic."""
+    _check(images, severity)
+    return scale_by(images, SEVERITY_TABLE["scale"][severity - 1], masks)
+
+
+def translate(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None,
+              masks: torch.Tensor | None = None):
+    """Shift by d·size (d = .05 … .25) in a direction drawn per image, mirror padding."""
+    _check(images, severity)
+    height, width = images.shape[2:]
+    share = SEVERITY_TABLE["translate"][severity - 1]
+    direction = torch.rand(len(images), generator=_generator(generator), dtype=torch.float64) * 2 * math.pi
+    return translate_by(images, share * width * torch.cos(direction), share * height * torch.sin(direction), masks)
+
+
+_FUNCTIONS: dict[str, Callable] = {
+    "gaussian_noise": gaussian_noise, "salt_and_pepper_noise": salt_and_pepper_noise, "gaussian_blur": gaussian_blur,
+    "motion_blur": motion_blur, "brightness_contrast": brightness_contrast, "clouds": clouds, "haze": haze,
+    "data_gaps": data_gaps, "compression_artifacts": compression_artifacts, "rotate": rotate, "scale": scale,
+    "translate": translate,
+}
+
+
+def corrupt(images: torch.Tensor, name: str, severity: int, *, generator: GeneratorLike = None,
+            masks: torch.Tensor | None = None):
+    """Apply corruption ``name`` at ``severity`` (1..5); with ``masks``, geometric ones return (images, masks).
+
+    Appearance corruptions leave masks unchanged and return them as given when ``masks`` is passed.
+    """
+    canonical = resolve_name(name)
+    function = _FUNCTIONS[canonical]
+    if canonical in GEOMETRIC:
+        return function(images, severity, generator=generator, masks=masks)
+    out = function(images, severity, generator=generator)
+    return out if masks is None else (out, masks)
+
+
+def corrupt_uint8(image: np.ndarray, corruption_name: str, severity: int, seed: int = 0) -> np.ndarray:
+    """ImageNet-C style adapter: one uint8 (H, W, 3) image in, uint8 (H, W, 3) out.
+
+    >>> image = np.full((16, 16, 3), 128, dtype=np.uint8)
+    >>> corrupt_uint8(image, "brightness_contrast", 1)[0, 0].tolist()
+    [141, 141, 141]
+    """
+    tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].to(torch.float64) / 255
+    out = corrupt(tensor, corruption_name, severity, generator=seed)
+    return np.round(out[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8)
