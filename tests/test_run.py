@@ -100,6 +100,21 @@ def test_run_skip_force_and_rerun_on_change(project):
     assert run.run_chapter("toy", "book", root=project).status == "ran", "edited code re-runs"
 
 
+def test_edited_prose_reaches_the_executed_notebook_without_a_rerun(project):
+    assert run.run_chapter("toy", "smoke", root=project).status == "ran"
+    before = nbformat.read(project / "book" / "chapters" / "toy.ipynb", as_version=4)
+    source = project / "notebooks" / "toy.md"
+    text = source.read_text()
+    heading = next(line for line in text.splitlines() if line.startswith("# "))
+    source.write_text(text.replace(heading, heading + " (revised)"))
+    assert run.run_chapter("toy", "smoke", root=project).status == "skipped"
+    after = nbformat.read(project / "book" / "chapters" / "toy.ipynb", as_version=4)
+    assert any("(revised)" in cell.source for cell in after.cells if cell.cell_type == "markdown")
+    outputs = [cell.get("outputs") for cell in before.cells if cell.cell_type == "code"]
+    assert outputs == [cell.get("outputs") for cell in after.cells if cell.cell_type == "code"]
+    assert after.metadata["reprobook"] == before.metadata["reprobook"]
+
+
 def test_a_failing_chapter_reports_the_cell_and_keeps_the_notebook(project):
     source = project / "notebooks" / "toy.md"
     source.write_text(source.read_text().replace("fitted = float(", "fitted = undefined_name + float("))

@@ -254,6 +254,30 @@ def _kill_tree(pid: int) -> None:
     psutil.wait_procs(family, timeout=10)
 
 
+def refresh_prose(source: nbformat.NotebookNode, output: Path) -> bool:
+    """Copy the source's markdown cells into the executed notebook, keeping every output.
+
+    The content hash covers code only, so editing prose does not re-run a chapter; this keeps the
+    rendered text current instead. Returns False (the caller then re-runs) when the two notebooks'
+    cells no longer line up.
+    """
+    executed = nbformat.read(output, as_version=4)
+    cells = [cell for cell in executed.cells
+             if "injected-parameters" not in cell.get("metadata", {}).get("tags", [])]
+    if [cell.cell_type for cell in cells] != [cell.cell_type for cell in source.cells]:
+        return False
+    changed = False
+    for mine, theirs in zip(cells, source.cells, strict=True):
+        if mine.cell_type == "markdown" and mine.source != theirs.source:
+            mine.source = theirs.source
+            changed = True
+    if changed:
+        tmp = output.with_suffix(".ipynb.part")
+        nbformat.write(executed, tmp)
+        os.replace(tmp, output)
+    return True
+
+
 def run_chapter(
     slug: str,
     profile: str = "book",
@@ -274,7 +298,8 @@ def run_chapter(
     output = executed_path(slug, root)
     previous = executed_metadata(slug, root)
     if not force and previous and previous.get("hash") == digest and previous.get("status") == "ok":
-        return ChapterRun(slug, profile, "skipped", output, parameters=parameters)
+        if refresh_prose(notebook, output):
+            return ChapterRun(slug, profile, "skipped", output, parameters=parameters)
 
     output.parent.mkdir(parents=True, exist_ok=True)
     source_ipynb = output.with_name(f".{slug}.source.ipynb")
