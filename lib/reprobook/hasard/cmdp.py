@@ -1,0 +1,300 @@
+"""A tiny constrained MDP where PPO, PPO-Lagrangian and PPO-PID converge in seconds (paper §4 baselines).
+
+``LavaGrid`` is a 5 × 5 grid: start on the left, goal on the right, a plus-shaped lava pool in between.
+The straight path (4 steps) crosses 3 lava cells (cost 3); the detour (8 steps) is safe. Reward is
++1 at the goal and −0.05 per step, so unconstrained PPO takes the lava; with a budget d = 1 the best
+policy mixes the two paths. The exact constrained optimum comes from a linear program over
+time-indexed occupancies, so the learners can be checked against it.
+
+>>> grid = LavaGrid()
+>>> grid.path_return([3, 3, 3, 3])  # straight right: reward, cost
+(0.8, 3.0)
+>>> grid.path_return([0, 0, 3, 3, 3, 3, 1, 1])  # up, right along the top, down
+(0.6, 0.0)
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+__all__ = ["LavaGrid", "gae", "LagrangeMultiplier", "PIDLagrangian", "PPOConfig", "train_ppo",
+           "optimal_constrained_return", "METHODS"]
+
+METHODS = ("ppo", "ppo_cost", "ppo_lag", "ppo_pid")
+MOVES = np.array([[0, 1], [0, -1], [-1, 0], [1, 0]])  # up, down, left, right as (dx, dy)
+
+
+@dataclass(frozen=True)
+class LavaGrid:
+    """The grid's layout and rewards; vectorised transitions in :meth:`step`."""
+
+    size: int = 5
+    horizon: int = 30
+    goal_reward: float = 1.0
+    step_penalty: float = 0.05
+
+    @property
+    def start(self) -> tuple[int, int]:
+        return (0, self.size // 2)
+
+    @property
+    def goal(self) -> tuple[int, int]:
+        return (self.size - 1, self.size // 2)
+
+    def lava(self) -> np.ndarray:
+        centre = self.size // 2
+        cells = np.zeros((self.size, self.size), dtype=bool)  # [x, y]
+        cells[1:self.size - 1, centre] = True
+        cells[centre, 1:self.size - 1] = True
+        return cells
+
+    @property
+    def n_states(self) -> int:
+        return self.size * self.size
+
+    def state_index(self, x, y):
+        return np.asarray(x) * self.size + np.asarray(y)
+
+    def step(self, x: np.ndarray, y: np.ndarray, action: np.ndarray):
+        """Move, then reward (+goal, −step), cost (1 if the new cell is lava), done (goal reached)."""
+        nx = np.clip(x + MOVES[action, 0], 0, self.size - 1)
+        ny = np.clip(y + MOVES[action, 1], 0, self.size - 1)
+        at_goal = (nx == self.goal[0]) & (ny == self.goal[1])
+        reward = -self.step_penalty + self.goal_reward * at_goal
+        cost = self.lava()[nx, ny].astype(float)
+        return nx, ny, reward, cost, at_goal
+
+    def path_return(self, actions) -> tuple[float, float]:
+        x, y = np.array([self.start[0]]), np.array([self.start[1]])
+        total_reward = total_cost = 0.0
+        for action in actions:
+            x, y, reward, cost, done = self.step(x, y, np.array([action]))
+            total_reward, total_cost = total_reward + reward[0], total_cost + cost[0]
+            if done[0]:
+                break
+        return round(float(total_reward), 10), float(total_cost)
+
+
+def optimal_constrained_return(grid: LavaGrid, budget: float | None) -> tuple[float, float]:
+    """Best expected (reward, cost) with expected cost ≤ ``budget`` (None: unconstrained), by LP."""
+    from scipy.optimize import linprog
+
+    n_s, n_a, horizon = grid.n_states, 4, grid.horizon
+    xs, ys = np.divmod(np.arange(n_s), grid.size)
+    goal = grid.state_index(*grid.goal)
+    n_var = horizon * n_s * n_a
+    rewards, costs = np.zeros(n_var), np.zeros(n_var)
+    rows, rhs = [], []
+    next_state = np.zeros((n_s, n_a), dtype=int)
+    for action in range(n_a):
+        nx, ny, reward, cost, _ = grid.step(xs, ys, np.full(n_s, action))
+        next_state[:, action] = grid.state_index(nx, ny)
+        for t in range(horizon):
+            block = (t * n_s + np.arange(n_s)) * n_a + action
+            rewards[block], costs[block] = reward, cost
+    active = np.arange(n_s) != goal  # the goal is absorbing: no more actions after it
+    for t in range(horizon):
+        for state in range(n_s):
+            if not active[state]:
+                continue
+            row = np.zeros(n_var)
+            row[(t * n_s + state) * n_a:(t * n_s + state + 1) * n_a] = 1.0
+            if t == 0:
+                rhs.append(1.0 if state == grid.state_index(*grid.start) else 0.0)
+            else:
+                for previous in np.flatnonzero(active):
+                    for action in np.flatnonzero(next_state[previous] == state):
+                        row[((t - 1) * n_s + previous) * n_a + action] -= 1.0
+                rhs.append(0.0)
+            rows.append(row)
+    bounds = [(0, 0) if not active[(index // n_a) % n_s] else (0, None) for index in range(n_var)]
+    a_ub = None if budget is None else costs[None]
+    b_ub = None if budget is None else [budget]
+    solution = linprog(-rewards, A_ub=a_ub, b_ub=b_ub, A_eq=np.array(rows), b_eq=rhs, bounds=bounds,
+                       method="highs")
+    return float(rewards @ solution.x), float(costs @ solution.x)
+
+
+def gae(rewards, values, dones, last_value, gamma: float, lam: float) -> np.ndarray:
+    """Generalised advantage estimates over a (T, N) rollout; ``dones[t]`` ends the episode after step t.
+
+    >>> gae(np.array([[1.0], [1.0]]), np.zeros((2, 1)), np.zeros((2, 1)), np.zeros(1), 0.5, 1.0).ravel().tolist()
+    [1.5, 1.0]
+    """
+    advantages = np.zeros_like(rewards, dtype=float)
+    running = np.zeros(rewards.shape[1])
+    for t in range(len(rewards) - 1, -1, -1):
+        next_value = last_value if t == len(rewards) - 1 else values[t + 1]
+        alive = 1.0 - dones[t]
+        delta = rewards[t] + gamma * next_value * alive - values[t]
+        running = delta + gamma * lam * alive * running
+        advantages[t] = running
+    return advantages
+
+
+@dataclass
+class LagrangeMultiplier:
+    """PPO-Lagrangian: λ ← max(0, λ + lr (J_c − d)).
+
+    >>> multiplier = LagrangeMultiplier(budget=5.0, lr=0.01)
+    >>> [round(multiplier.update(cost), 3) for cost in (15.0, 15.0, 0.0)]
+    [0.1, 0.2, 0.15]
+    """
+
+    budget: float
+    lr: float = 0.01
+    value: float = 0.0
+
+    def update(self, episode_cost: float) -> float:
+        self.value = max(0.0, self.value + self.lr * (episode_cost - self.budget))
+        return self.value
+
+
+@dataclass
+class PIDLagrangian:
+    """PPO-PID (Stooke, Achiam and Abbeel 2020): λ = clip(kp·P + I + kd·D, 0, max_penalty).
+
+    P is the EMA of J_c − d (floored at 0), I accumulates ki·(J_c − d) (floored at 0), D is the rise of the
+    EMA of J_c over ``delay`` updates (floored at 0); both EMAs use factor ``ema``.
+    """
+
+    budget: float
+    kp: float = 0.1
+    ki: float = 0.01
+    kd: float = 0.01
+    delay: int = 10
+    ema: float = 0.95
+    max_penalty: float = 100.0
+
+    def __post_init__(self):
+        self.integral = 0.0
+        self.error_ema = 0.0
+        self.cost_ema = 0.0
+        self.history: deque[float] = deque([0.0] * self.delay, maxlen=self.delay)
+        self.value = 0.0
+
+    def update(self, episode_cost: float) -> float:
+        error = episode_cost - self.budget
+        self.integral = max(0.0, self.integral + self.ki * error)
+        self.error_ema = self.ema * self.error_ema + (1 - self.ema) * error
+        self.cost_ema = self.ema * self.cost_ema + (1 - self.ema) * episode_cost
+        derivative = max(0.0, self.cost_ema - self.history[0])
+        self.history.append(self.cost_ema)
+        raw = self.kp * max(0.0, self.error_ema) + self.integral + self.kd * derivative
+        self.value = float(min(max(raw, 0.0), self.max_penalty))
+        return self.value
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """PPO and its constrained variants on :class:`LavaGrid` (tabular softmax policy, two critics)."""
+
+    method: str = "ppo_lag"
+    budget: float = 1.0
+    iterations: int = 150
+    n_envs: int = 64
+    rollout: int = 30
+    epochs: int = 2
+    minibatches: int = 2
+    lr: float = 0.05
+    clip: float = 0.1
+    gamma: float = 0.99
+    lam: float = 0.95
+    lagrangian_lr: float = 0.01
+    penalty_scaling: float = 1.0
+    seed: int = 0
+
+
+def train_ppo(config: PPOConfig) -> pd.DataFrame:
+    """Train on :class:`LavaGrid`; one row per iteration: mean episode reward/cost of finished episodes, λ."""
+    if config.method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {config.method!r}")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: extra threads only add overhead
+    try:
+        return _train_ppo(config)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_ppo(config: PPOConfig) -> pd.DataFrame:
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    grid = LavaGrid()
+    n, horizon = config.n_envs, grid.horizon
+    logits = torch.zeros(grid.n_states, 4, requires_grad=True)
+    value = torch.zeros(grid.n_states, requires_grad=True)
+    cost_value = torch.zeros(grid.n_states, requires_grad=True)
+    optimiser = torch.optim.Adam([logits, value, cost_value], lr=config.lr)
+    multiplier = (LagrangeMultiplier(config.budget, config.lagrangian_lr) if config.method == "ppo_lag"
+                  else PIDLagrangian(config.budget) if config.method == "ppo_pid" else None)
+    x = np.full(n, grid.start[0])
+    y = np.full(n, grid.start[1])
+    clock = np.zeros(n, dtype=int)
+    episode_reward, episode_cost = np.zeros(n), np.zeros(n)
+    rows, steps = [], 0
+    for iteration in range(config.iterations):
+        shape = (config.rollout, n)
+        states, actions = np.zeros(shape, dtype=int), np.zeros(shape, dtype=int)
+        rewards, costs, dones, old_logp = np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape)
+        finished_reward, finished_cost = [], []
+        with torch.no_grad():
+            probabilities = torch.softmax(logits, 1).numpy()
+        for t in range(config.rollout):
+            state = grid.state_index(x, y)
+            cumulative = probabilities[state].cumsum(1)
+            action = np.minimum((rng.random(n)[:, None] > cumulative).sum(1), 3)
+            x, y, reward, cost, at_goal = grid.step(x, y, action)
+            clock += 1
+            done = at_goal | (clock >= horizon)
+            states[t], actions[t], rewards[t], costs[t], dones[t] = state, action, reward, cost, done
+            old_logp[t] = np.log(probabilities[state, action])
+            episode_reward += reward
+            episode_cost += cost
+            finished_reward += episode_reward[done].tolist()
+            finished_cost += episode_cost[done].tolist()
+            episode_reward[done], episode_cost[done], clock[done] = 0.0, 0.0, 0
+            x[done], y[done] = grid.start
+        steps += config.rollout * n
+        mean_cost = float(np.mean(finished_cost)) if finished_cost else np.nan
+        penalty = 0.0
+        if multiplier is not None and finished_cost:
+            penalty = multiplier.update(mean_cost)
+        elif multiplier is not None:
+            penalty = multiplier.value
+        with torch.no_grad():
+            values, cost_values = value.detach().numpy(), cost_value.detach().numpy()
+        last_state = grid.state_index(x, y)
+        shaped = rewards - config.penalty_scaling * costs if config.method == "ppo_cost" else rewards
+        advantages = gae(shaped, values[states], dones, values[last_state], config.gamma, config.lam)
+        cost_advantages = gae(costs, cost_values[states], dones, cost_values[last_state], config.gamma, config.lam)
+        returns, cost_returns = advantages + values[states], cost_advantages + cost_values[states]
+        combined = (advantages - penalty * cost_advantages) / (1.0 + penalty)
+        flat = {name: torch.as_tensor(array.reshape(-1)) for name, array in (
+            ("state", states), ("action", actions), ("logp", old_logp), ("adv", combined),
+            ("ret", returns), ("cret", cost_returns))}
+        flat["adv"] = (flat["adv"] - flat["adv"].mean()) / (flat["adv"].std() + 1e-8)
+        total = flat["state"].numel()
+        for _ in range(config.epochs):
+            order = torch.as_tensor(rng.permutation(total))
+            for batch in order.chunk(config.minibatches):
+                log_probabilities = torch.log_softmax(logits[flat["state"][batch]], 1)
+                logp = log_probabilities.gather(1, flat["action"][batch, None]).squeeze(1)
+                ratio = torch.exp(logp - flat["logp"][batch].float())
+                advantage = flat["adv"][batch].float()
+                policy_loss = -torch.min(ratio * advantage,
+                                         ratio.clamp(1 - config.clip, 1 + config.clip) * advantage).mean()
+                value_loss = ((value[flat["state"][batch]] - flat["ret"][batch].float()) ** 2).mean()
+                cost_loss = ((cost_value[flat["state"][batch]] - flat["cret"][batch].float()) ** 2).mean()
+                optimiser.zero_grad()
+                (policy_loss + 0.5 * value_loss + 0.5 * cost_loss).backward()
+                optimiser.step()
+        rows.append({"method": config.method, "seed": config.seed, "iteration": iteration, "steps": steps,
+                     "episode_reward": float(np.mean(finished_reward)) if finished_reward else np.nan,
+                     "episode_cost": mean_cost, "lambda": penalty, "episodes": len(finished_cost)})
+    return pd.DataFrame(rows)
