@@ -64,17 +64,17 @@ def trainable_mask(params: dict, owner: dict, position: int, keep: dict | None =
     Training (``keep`` None): free kernel weights. Fine-tuning: the kept weights only. Actor biases
     and LayerNorm only at position 0; critic and heads always.
     """
-    def leaf_mask(path, leaf, own, kept):
+    if keep is None:
+        keep = jax.tree.map(lambda own: own == 0, owner)
+
+    def leaf_mask(path, leaf, kept):
         if is_prunable(path):
-            free = own == 0 if kept is None else kept
-            return free.astype(jnp.float32)
+            return kept.astype(jnp.float32)
         if is_fixed_after_first(path):
             return jnp.full(leaf.shape, float(position == 0), jnp.float32)
         return jnp.ones(leaf.shape, jnp.float32)
 
-    keeps = keep if keep is not None else jax.tree.map(lambda _: None, params)
-    return jax.tree_util.tree_map_with_path(leaf_mask, params, owner, keeps,
-                                            is_leaf=lambda x: x is None)
+    return jax.tree_util.tree_map_with_path(leaf_mask, params, keep)
 
 
 def prune(params: dict, owner: dict, position: int, n_tasks: int) -> tuple[dict, dict]:
@@ -87,24 +87,19 @@ def prune(params: dict, owner: dict, position: int, n_tasks: int) -> tuple[dict,
         raise ValueError(f"position must be in [0, {n_tasks}); got {position}")
     fraction = (n_tasks - position - 1) / (n_tasks - position)
 
-    def leaf_prune(path, leaf, own):
+    def leaf_keep(path, leaf, own):
         if not is_prunable(path):
-            return leaf, jnp.zeros(leaf.shape, bool)
-        values = np.asarray(leaf)
-        free = np.asarray(own) == 0
-        free_index = np.flatnonzero(free.ravel())
-        n_prune = int(round(fraction * free_index.size))
-        order = np.argsort(np.abs(values.ravel()[free_index]), kind="stable")
-        keep = free.ravel().copy()
-        keep[free_index[order[:n_prune]]] = False
-        keep = keep.reshape(values.shape)
-        pruned = np.where(keep | ~free, values, 0.0).astype(values.dtype)
-        return jnp.asarray(pruned), jnp.asarray(keep)
+            return jnp.zeros(leaf.shape, bool)
+        free = np.asarray(own).ravel() == 0
+        free_index = np.flatnonzero(free)
+        order = np.argsort(np.abs(np.asarray(leaf).ravel()[free_index]), kind="stable")
+        free[free_index[order[:int(round(fraction * free_index.size))]]] = False
+        return jnp.asarray(free.reshape(leaf.shape))
 
-    pairs = jax.tree_util.tree_map_with_path(leaf_prune, params, owner)
-    is_pair = lambda x: isinstance(x, tuple)  # noqa: E731
-    pruned = jax.tree.map(lambda pair: pair[0], pairs, is_leaf=is_pair)
-    keep = jax.tree.map(lambda pair: pair[1], pairs, is_leaf=is_pair)
+    keep = jax.tree_util.tree_map_with_path(leaf_keep, params, owner)
+    pruned = jax.tree_util.tree_map_with_path(
+        lambda path, leaf, own, kept: jnp.where(kept | (own > 0), leaf, 0.0).astype(leaf.dtype)
+        if is_prunable(path) else leaf, params, owner, keep)
     return pruned, keep
 
 
