@@ -97,3 +97,22 @@ def test_page_renders_every_figure(server, browser, page):
     tab.close()
     assert not errors, f"{page} logged console errors: {errors[:5]}; failed requests: {missing[:5]}"
     assert not outside, f"{page} requested resources outside the book: {outside[:5]}"
+
+
+def test_scoreboard_shows_verdicts_by_evidence_level(server, browser):
+    tab = browser.new_page(viewport={"width": 1280, "height": 900})
+    tab.goto(f"{server}/scoreboard.html", wait_until="load")
+    headers = [text.strip() for text in tab.locator("table th").all_inner_texts()]
+    tab.close()
+    for column in ("paper setting", "miniature", "stand-in", "with control", "replicates", "checks"):
+        assert column in headers, f"the scoreboard has no {column!r} column: {headers[:20]}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_chapter_ledger_shows_interval_control_and_evidence(server, browser, page):
+    tab = browser.new_page(viewport={"width": 1280, "height": 900})
+    tab.goto(f"{server}/{page}", wait_until="load")
+    headers = [text.strip() for text in tab.locator("table th").all_inner_texts()]
+    tab.close()
+    for column in ("verdict", "evidence", "ours [95 % interval], n", "control (same rule)"):
+        assert column in headers, f"{page}: the claims ledger has no {column!r} column"
