@@ -328,3 +328,17 @@ def test_typed_result_prose_flags_verdicts_and_numbers_after_the_first_experimen
     assert "'12 %'" in joined and "'2.5×'" in joined
     assert "0.001" not in joined and "'0.5'" not in joined and "'3.1'" not in joined and "0.93" not in joined
     assert len(problems) == 4
+
+
+def test_summary_box_counts_verdicts_by_evidence_and_names_the_command():
+    from reprobook.summary import summary_markdown
+
+    ledger = Ledger("demo", [claim("a", "x"), claim("b", "y", evidence=STAND_IN)], headline=("a",))
+    ledger.evaluate({"x": INSIDE, "y": OUTSIDE, "control_m": OUTSIDE})
+    text = summary_markdown(ledger, wall_seconds=125.0)
+    assert "| miniature | 1 | 0 | 0 | 0 | 0 |" in text
+    assert "| stand-in | 0 | 1 | 0 | 0 | 0 |" in text
+    assert "**a** (miniature)" in text and "**b**" not in text
+    assert "2.1 min" in text and "python -m reprobook run demo --profile book --force" in text
+    with pytest.raises(LedgerError, match="headline"):
+        Ledger("demo", [claim("a")], headline=("zz",))

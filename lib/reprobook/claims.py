@@ -497,12 +497,17 @@ class Ledger:
     claims: Sequence[Claim]
     profile: str = "book"
     checks: Sequence[Check] = ()
+    #: claims quoted in the chapter's summary box (default: the first two judged at strong evidence)
+    headline: Sequence[str] | None = None
     table: pd.DataFrame | None = field(default=None, init=False, repr=False)
     checks_table: pd.DataFrame | None = field(default=None, init=False, repr=False)
     estimates: dict[str, Estimate | None] = field(default_factory=dict, init=False, repr=False)
     control_estimates: dict[str, Estimate | None] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        unknown = [claim_id for claim_id in (self.headline or ()) if claim_id not in {c.id for c in self.claims}]
+        if unknown:
+            raise LedgerError(f"ledger {self.slug!r}: headline names unknown claims {unknown}")
         ids = [item.id for item in [*self.claims, *self.checks]]
         duplicated = sorted({item_id for item_id in ids if ids.count(item_id) > 1})
         if duplicated:
@@ -656,7 +661,10 @@ class Ledger:
         return text + "."
 
     def write(self, directory: str | os.PathLike[str] | None = None) -> Path:
-        """Write the evaluated ledger to ``<directory>/<slug>.claims.json`` (atomically)."""
+        """Write the evaluated ledger to ``<directory>/<slug>.claims.json`` (atomically).
+
+        In a notebook it also glues the chapter's summary box (``{glue:md}`` key ``chapter-summary``).
+        """
         table = self._require_table()
         target_dir = Path(directory) if directory is not None else claims_dir()
         target_dir.mkdir(parents=True, exist_ok=True)
@@ -673,6 +681,9 @@ class Ledger:
         partial = target.with_suffix(".json.part")
         partial.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         os.replace(partial, target)
+        from reprobook.summary import glue_summary
+
+        glue_summary(self, headline=self.headline)  # the box at the top of the page; a no-op outside a kernel
         return target
 
     def display_table(self) -> pd.io.formats.style.Styler:
