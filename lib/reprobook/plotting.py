@@ -12,10 +12,12 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 
-__all__ = ["setup_plotly", "BookHtmlRenderer", "PALETTE", "TEMPLATE_NAME"]
+__all__ = ["setup_plotly", "BookHtmlRenderer", "PALETTE", "TEMPLATE_NAME", "fit_title"]
 
 TEMPLATE_NAME = "reprobook"
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies
+#: characters per title line: leaves the top-right corner to plotly's toolbar at the book's column width
+TITLE_WIDTH = 60
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
 
@@ -27,7 +29,7 @@ class BookHtmlRenderer(MimetypeRenderer):
 
     def to_mimebundle(self, fig_dict):
         html = pio.to_html(
-            fig_dict,
+            fit_title(fig_dict),
             include_plotlyjs=False,
             include_mathjax=False,
             full_html=False,
@@ -37,6 +39,42 @@ class BookHtmlRenderer(MimetypeRenderer):
             config={"responsive": True, "displaylogo": False},
         )
         return {"text/html": html}
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.split("<br>"):
+        line = ""
+        for word in paragraph.split():
+            if line and len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}".strip()
+        lines.append(line)
+    return lines
+
+
+def fit_title(fig_dict: dict, width: int = TITLE_WIDTH) -> dict:
+    """Left-align the title and wrap it at ``width`` characters, so plotly's toolbar (top right)
+    never covers it; the top margin grows with the number of lines.
+
+    >>> fit_title({"layout": {"title": {"text": "a " * 40}}}, width=30)["layout"]["title"]["text"].count("<br>")
+    2
+    """
+    layout = fig_dict.get("layout") or {}
+    title = layout.get("title")
+    text = title.get("text") if isinstance(title, dict) else title
+    if not text:
+        return fig_dict
+    lines = _wrap(str(text), width)
+    fitted = {**fig_dict, "layout": {**layout}}
+    fitted["layout"]["title"] = {**(title if isinstance(title, dict) else {}), "text": "<br>".join(lines),
+                                 "x": 0.0, "xanchor": "left", "xref": "container", "pad": {"l": 10}}
+    margin = {**(layout.get("margin") or {})}
+    margin["t"] = max(margin.get("t", 50), 30 + 22 * len(lines))
+    fitted["layout"]["margin"] = margin
+    return fitted
 
 
 def _template() -> go.layout.Template:
