@@ -681,6 +681,10 @@ class Ledger:
         partial = target.with_suffix(".json.part")
         partial.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         os.replace(partial, target)
+        from reprobook import downloads
+
+        downloads.save_json(payload, "claims", self.slug if downloads.current_chapter() else None)
+        downloads.save_frame(table, "claims", self.slug if downloads.current_chapter() else None)
         from reprobook.summary import glue_summary
 
         glue_summary(self, headline=self.headline)  # the box at the top of the page; a no-op outside a kernel

@@ -38,6 +38,13 @@ class BookHtmlRenderer(MimetypeRenderer):
             validate=False,
             config={"responsive": True, "displaylogo": False},
         )
+        from reprobook import downloads
+
+        name = downloads.save_figure(fig_dict)
+        slug = downloads.current_chapter()
+        if name and slug:
+            html += (f'<div class="figure-data"><a href="{downloads.site_href(slug, name)}" download>'
+                     "this figure's data (plotly JSON)</a></div>")
         return {"text/html": html}
 
 

@@ -61,6 +61,12 @@ def summary_markdown(ledger: Ledger, *, wall_seconds: float | None = None,
     lines += ["", f"Run: `{ledger.profile}` profile, {_duration(wall_seconds)} of wall time for this page's "
               "execution. Reproduce it with "
               f"`python -m reprobook run {ledger.slug} --profile {ledger.profile} --force`."]
+    from reprobook.downloads import current_chapter, links_markdown
+
+    if current_chapter() == ledger.slug:
+        links = links_markdown(ledger.slug)
+        if links:
+            lines += ["", links]
     return "\n".join(lines)
 
 
