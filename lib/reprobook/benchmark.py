@@ -1,0 +1,251 @@
+"""Benchmarks that survive a noisy machine: candidates interleaved, ratios with intervals, CPU of the tree.
+
+Every ``bench/<slug>.py`` times a hot path against the strongest available reference with
+:func:`compare`: after a warm-up, the candidates run interleaved for a number of rounds (A B C, then
+B C A, …), so load that comes and goes hits all of them alike; each call's wall time and the CPU
+time of the whole process tree (children such as game engines or worker pools included) are kept.
+The record reports medians, spreads and, per candidate, the speed ratio against the reference with
+a bootstrap interval over rounds, plus the machine (cores, load average at start and end). Records
+are written as JSON to ``bench/records/`` and rendered on the book's Performance page.
+
+>>> import time
+>>> result = compare({"reference": lambda: time.sleep(0.002), "ours": lambda: time.sleep(0.001)},
+...                  reference="reference", rounds=3, warmup=0, name="demo", work=1, unit="call")
+>>> sorted(result.candidates)
+['ours', 'reference']
+>>> result.ratio("ours").value > 1
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Timing", "Ratio", "BenchResult", "compare", "machine", "tree_cpu_seconds", "records_dir",
+           "write_record", "read_records", "quick_mode"]
+
+
+def quick_mode() -> bool:
+    """CI runs every benchmark briefly (``REPROBOOK_BENCH_QUICK=1`` or ``--quick``) to keep it working."""
+    return os.environ.get("REPROBOOK_BENCH_QUICK", "") not in ("", "0") or "--quick" in sys.argv
+
+
+def tree_cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process, its finished children and its live descendants."""
+    import psutil
+
+    me = psutil.Process()
+    times = me.cpu_times()
+    total = times.user + times.system + times.children_user + times.children_system
+    for child in me.children(recursive=True):
+        try:
+            child_times = child.cpu_times()
+            total += child_times.user + child_times.system
+        except psutil.Error:
+            continue
+    return total
+
+
+def machine() -> dict[str, Any]:
+    """Cores, processor, memory, Python and load average: what a reader needs to weigh a time."""
+    import psutil
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+
+
+@dataclass
+class Timing:
+    """One candidate's per-round wall and CPU seconds per call."""
+
+    name: str
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        return min(self.wall), max(self.wall)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """How many times faster a candidate is than the reference (reference time / candidate time)."""
+
+    value: float
+    low: float
+    high: float
+
+
+@dataclass
+class BenchResult:
+    name: str
+    reference: str
+    candidates: dict[str, Timing]
+    work: float
+    unit: str
+    machine_start: dict[str, Any]
+    machine_end: dict[str, Any]
+    started: str
+    rounds: int
+    notes: str = ""
+    targets: dict[str, float] = field(default_factory=dict)
+
+    def ratio(self, name: str, *, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0) -> Ratio:
+        """Median over rounds of (reference / candidate) with a bootstrap interval over rounds."""
+        reference = np.asarray(self.candidates[self.reference].wall)
+        candidate = np.asarray(self.candidates[name].wall)
+        per_round = reference / candidate
+        value = float(np.median(per_round))
+        if per_round.size < 2:
+            return Ratio(value, -math.inf, math.inf)
+        rng = np.random.default_rng(seed)
+        draws = rng.choice(per_round, size=(n_resamples, per_round.size), replace=True)
+        medians = np.median(draws, axis=1)
+        tail = (1 - confidence) / 2
+        return Ratio(value, float(np.quantile(medians, tail)), float(np.quantile(medians, 1 - tail)))
+
+    def throughput(self, name: str) -> float:
+        """Units of work per wall second at the median."""
+        return self.work / self.candidates[name].median
+
+    def table(self):
+        import pandas as pd
+
+        rows = []
+        for name, timing in self.candidates.items():
+            ratio = self.ratio(name)
+            target = self.targets.get(name)
+            rows.append({
+                "candidate": name,
+                "median s/call": timing.median,
+                "min s": timing.spread[0],
+                "max s": timing.spread[1],
+                "CPU s/call (tree)": timing.cpu_median,
+                f"{self.unit}/s": self.throughput(name),
+                "× reference": ratio.value,
+                "interval": f"[{ratio.low:.3g}, {ratio.high:.3g}]" if name != self.reference else "",
+                "target": "" if target is None else f"≥ {target:g}×",
+                "met": "" if target is None else ("yes" if ratio.low >= target else
+                                                  ("no" if ratio.high < target else "unclear")),
+            })
+        return pd.DataFrame(rows)
+
+    def to_record(self) -> dict[str, Any]:
+        record = {key: value for key, value in asdict(self).items() if key != "candidates"}
+        record["candidates"] = {}
+        for name, timing in self.candidates.items():
+            ratio = self.ratio(name)
+            record["candidates"][name] = {
+                "wall": timing.wall, "cpu": timing.cpu, "median": timing.median, "cpu_median": timing.cpu_median,
+                "throughput": self.throughput(name), "ratio": ratio.value,
+                "ratio_low": ratio.low if math.isfinite(ratio.low) else None,
+                "ratio_high": ratio.high if math.isfinite(ratio.high) else None, "target": self.targets.get(name),
+            }
+        return record
+
+    def report(self) -> str:
+        lines = [f"== {self.name}: {self.work:g} {self.unit} per call, {self.rounds} interleaved rounds; "
+                 f"load {self.machine_start.get('load_average')} → {self.machine_end.get('load_average')}"]
+        lines.append(self.table().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        if self.notes:
+            lines.append(self.notes)
+        return "\n".join(lines)
+
+
+def compare(candidates: Mapping[str, Callable[[], Any]], *, reference: str, name: str, work: float = 1.0,
+            unit: str = "calls", rounds: int = 7, warmup: int = 1, targets: Mapping[str, float] | None = None,
+            notes: str = "") -> BenchResult:
+    """Time ``candidates`` interleaved for ``rounds`` rounds after ``warmup`` calls each.
+
+    ``work`` is the units of work one call does (``unit``: observations, env steps, images…);
+    ``targets`` maps a candidate to the speed ratio against ``reference`` it should reach.
+    """
+    if reference not in candidates:
+        raise ValueError(f"reference {reference!r} is not among the candidates {sorted(candidates)}")
+    if rounds < 1 or warmup < 0:
+        raise ValueError(f"rounds must be >= 1 and warmup >= 0, got {rounds} and {warmup}")
+    names = list(candidates)
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    machine_start = machine()
+    for _ in range(warmup):
+        for candidate in names:
+            candidates[candidate]()
+    timings = {candidate: Timing(candidate) for candidate in names}
+    for round_index in range(rounds):
+        order = names[round_index % len(names):] + names[:round_index % len(names)]
+        for candidate in order:
+            cpu_before, wall_before = tree_cpu_seconds(), time.perf_counter()
+            candidates[candidate]()
+            wall = time.perf_counter() - wall_before
+            timings[candidate].wall.append(wall)
+            timings[candidate].cpu.append(tree_cpu_seconds() - cpu_before)
+    return BenchResult(name, reference, timings, float(work), unit, machine_start, machine(), started, rounds,
+                       notes, dict(targets or {}))
+
+
+def records_dir() -> Path:
+    """``bench/records`` of the project (``REPROBOOK_BENCH_RECORDS`` overrides it)."""
+    configured = os.environ.get("REPROBOOK_BENCH_RECORDS")
+    if configured:
+        return Path(configured)
+    from reprobook.project import project_root
+
+    return project_root() / "bench" / "records"
+
+
+def write_record(results: list[BenchResult], slug: str, *, quick: bool | None = None,
+                 directory: Path | None = None) -> Path | None:
+    """Write ``<slug>.json`` with every comparison of a bench script (not in quick mode)."""
+    quick = quick_mode() if quick is None else quick
+    if quick:
+        return None
+    folder = directory or records_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{slug}.json"
+    payload = {"slug": slug, "comparisons": [result.to_record() for result in results]}
+    partial = path.with_name(path.name + ".part")
+    partial.write_text(json.dumps(payload, indent=1, default=float) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def read_records(directory: Path | None = None) -> list[dict[str, Any]]:
+    folder = directory or records_dir()
+    if not folder.is_dir():
+        return []
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
