@@ -1,0 +1,140 @@
+"""The Performance page: the latest benchmark records and each chapter's run time against its budget.
+
+Generated at build time from ``bench/records/*.json`` (written by ``make bench``) and from the
+runner's record in each executed chapter. Every ratio is the candidate's speed against the
+reference measured in the same interleaved run, with a bootstrap interval over rounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from reprobook.benchmark import read_records
+from reprobook.project import CHAPTERS
+
+__all__ = ["BUDGET_SECONDS", "benchmark_rows", "chapter_time_rows", "performance_markdown", "write_performance"]
+
+#: Wall-clock budget per chapter and profile on 2 CPU cores.
+BUDGET_SECONDS = {"smoke": 60, "book": 600}
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def benchmark_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for record in records:
+        for comparison in record.get("comparisons", []):
+            reference = comparison["reference"]
+            for name, candidate in comparison["candidates"].items():
+                if name == reference:
+                    continue
+                low, high, target = candidate.get("ratio_low"), candidate.get("ratio_high"), candidate.get("target")
+                if target is None:
+                    met = "—"
+                elif low is not None and low >= target:
+                    met = "met"
+                elif high is not None and high < target:
+                    met = "not met"
+                else:
+                    met = "unclear"
+                rows.append({
+                    "chapter": record["slug"], "hot path": comparison["name"], "candidate": name,
+                    "reference": reference, "ratio": candidate["ratio"], "low": low, "high": high,
+                    "target": target, "met": met, "unit": comparison["unit"],
+                    "throughput": candidate["throughput"], "rounds": comparison["rounds"],
+                    "date": comparison["started"], "cores": comparison["machine_start"].get("cores"),
+                    "cpu": comparison["machine_start"].get("cpu"),
+                    "load": (comparison["machine_start"].get("load_average") or [None])[0],
+                })
+    return rows
+
+
+def chapter_time_rows(slugs: Sequence[str], root: Path) -> list[dict[str, Any]]:
+    from reprobook.run import executed_metadata
+
+    rows = []
+    for chapter in CHAPTERS:
+        if chapter.slug not in slugs:
+            continue
+        meta = executed_metadata(chapter.slug, root) or {}
+        profile = meta.get("profile")
+        rows.append({"chapter": chapter.slug, "profile": profile, "wall": meta.get("seconds"),
+                     "cpu": meta.get("cpu_seconds"), "load": meta.get("load_average"),
+                     "budget": BUDGET_SECONDS.get(profile or ""), "finished": meta.get("finished"),
+                     "status": meta.get("status")})
+    return rows
+
+
+def _figure_html(rows: list[dict[str, Any]]) -> str:
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    labels = [f"{row['chapter']}: {row['hot path']} — {row['candidate']}" for row in rows]
+    error_plus = [(row["high"] - row["ratio"]) if row["high"] is not None else 0 for row in rows]
+    error_minus = [(row["ratio"] - row["low"]) if row["low"] is not None else 0 for row in rows]
+    figure = go.Figure(go.Bar(
+        x=[row["ratio"] for row in rows], y=labels, orientation="h",
+        error_x={"type": "data", "array": error_plus, "arrayminus": error_minus},
+        marker_color=["#009E73" if row["met"] == "met" else "#D55E00" if row["met"] == "not met" else "#0072B2"
+                      for row in rows]))
+    figure.add_vline(x=1.0, line_dash="dot")
+    figure.update_layout(title="Speed against the reference (× faster, 95 % interval over rounds)",
+                         xaxis_type="log", xaxis_title="× reference (log scale)", height=120 + 28 * len(rows),
+                         margin={"l": 20, "r": 20, "t": 60, "b": 40}, yaxis={"automargin": True},
+                         template="plotly_white")
+    return pio.to_html(figure, include_plotlyjs=False, include_mathjax=False, full_html=False,
+                       config={"responsive": True, "displaylogo": False}, default_width="100%")
+
+
+def performance_markdown(slugs: Sequence[str], root: Path) -> str:
+    records = read_records(root / "bench" / "records")
+    rows = benchmark_rows(records)
+    lines = ["# Performance", "",
+             "Each hot path of the library is timed against the strongest reference available here (an",
+             "established package, or a plain numpy/pandas/torch formulation), interleaved round by round so",
+             "that load hits both alike. A ratio above 1 means ours is faster. Records come from",
+             "`make bench`; the machine and date of each are listed.", ""]
+    if rows:
+        dates = sorted({row["date"] for row in rows})
+        machines = sorted({f"{row['cores']} cores, {row['cpu']}" for row in rows})
+        lines += [f"Measured {dates[0]} to {dates[-1]} on {'; '.join(machines)}.", "",
+                  "| chapter | hot path | ours | reference | × reference [95 % interval] | target | status | "
+                  "throughput | load |", "|---|---|---|---|---|---|---|---|---|"]
+        for row in rows:
+            interval = (f" [{row['low']:.3g}, {row['high']:.3g}]"
+                        if row["low"] is not None and row["high"] is not None else "")
+            target = "—" if row["target"] is None else f"≥ {row['target']:g}×"
+            load = "—" if row["load"] is None else f"{row['load']:.2f}"
+            lines.append(f"| {row['chapter']} | {_cell(row['hot path'])} | {_cell(row['candidate'])} | "
+                         f"{_cell(row['reference'])} | {row['ratio']:.3g}{interval} | {target} | {row['met']} | "
+                         f"{row['throughput']:.4g} {row['unit']}/s | {load} |")
+        lines += ["", "```{raw} html", _figure_html(rows), "```", ""]
+    else:
+        lines += ["No benchmark records yet: run `make bench`.", ""]
+    times = chapter_time_rows(slugs, root)
+    lines += ["## Chapter run times", "",
+              "Wall and CPU time of each chapter's last run at the profile this book was built with, against",
+              "the budget for that profile on 2 cores (a chapter served from the experiment cache takes",
+              "seconds).", "", "| chapter | profile | wall | CPU | budget | within budget | load | finished |",
+              "|---|---|---|---|---|---|---|---|"]
+    for row in times:
+        wall = "—" if row["wall"] is None else f"{row['wall']:.0f} s"
+        cpu = "—" if row["cpu"] is None else f"{row['cpu']:.0f} s"
+        budget = "—" if row["budget"] is None else f"{row['budget']} s"
+        within = "—" if row["wall"] is None or row["budget"] is None else ("yes" if row["wall"] <= row["budget"]
+                                                                         else "no")
+        load = row["load"]
+        load_text = "—" if load is None else (f"{load[0]:.2f}" if isinstance(load, list) else f"{load:.2f}")
+        lines.append(f"| {row['chapter']} | {row['profile'] or '—'} | {wall} | {cpu} | {budget} | {within} | "
+                     f"{load_text} | {row['finished'] or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_performance(slugs: Sequence[str], root: Path) -> Path:
+    path = root / "book" / "performance.md"
+    path.write_text(performance_markdown(slugs, root), encoding="utf-8")
+    return path
