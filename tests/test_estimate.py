@@ -1,0 +1,31 @@
+import pytest
+
+from reprobook.estimate import Probe, chapter_probe, format_projection, project, read_estimate, write_estimate
+
+
+def test_projection_scales_throughput_to_the_profile():
+    probe = Probe(units_done=500, wall_seconds=10, cpu_seconds=18, device="cuda (H200)", units_total=5e6,
+                  cells=10, unit="steps")
+    projection = project(probe)
+    assert projection.units_per_second == 50
+    assert projection.wall_hours_serial == pytest.approx(5e6 / 50 / 3600)
+    assert projection.gpu_hours == projection.wall_hours_serial
+    assert projection.wall_hours_parallel == pytest.approx(projection.wall_hours_serial / 10)
+    text = format_projection(projection, "paper")
+    assert "GPU time" in text and "10 independent cells" in text
+
+
+def test_probes_are_validated_and_round_trip(tmp_path):
+    with pytest.raises(ValueError):
+        Probe(units_done=0, wall_seconds=1, cpu_seconds=1, device="cpu", units_total=10)
+    with pytest.raises(ValueError):
+        Probe(units_done=10, wall_seconds=1, cpu_seconds=1, device="cpu", units_total=5)
+    projection = project(Probe(10, 1, 1, "cpu", 100))
+    write_estimate("demo", "paper", projection, tmp_path)
+    assert read_estimate("demo", "paper", tmp_path)["gpu_hours"] == 0
+    assert read_estimate("other", "paper", tmp_path) is None
+
+
+def test_a_chapter_without_a_probe_says_so():
+    with pytest.raises(NotImplementedError, match="no cost estimate"):
+        chapter_probe("nonexistent_chapter", {})
