@@ -138,37 +138,112 @@ def train_skills(mdp: ControlledMarkovProcess, objective: str, n_skills: int, se
     return LearnedSkills(rho, pd.DataFrame({"step": steps_done, "objective": trace}))
 
 
+def _distinct_optima(mdp: ControlledMarkovProcess, rewards: np.ndarray) -> np.ndarray:
+    """The distinct optimal occupancies (vertices, almost surely) of a batch of state rewards."""
+    return np.unique(np.round(deterministic_occupancies(mdp, greedy_policies(mdp, rewards)), 12), axis=0)
+
+
+def _frank_wolfe(mdp: ControlledMarkovProcess, point: np.ndarray, hull: np.ndarray, cost: np.ndarray,
+                 max_steps: int) -> tuple[np.ndarray, float, int]:
+    """Climb the hull distance from ``point``: value iteration on the LP's potential, while it improves."""
+    value, potential = hull_distance(point, hull, cost, return_potential=True)
+    calls = 0
+    for _ in range(max_steps):
+        candidate = deterministic_occupancies(mdp, greedy_policies(mdp, potential[None]))[0]
+        calls += 1
+        new_value, new_potential = hull_distance(candidate, hull, cost, return_potential=True)
+        if new_value <= value + 1e-12:
+            break
+        point, value, potential = candidate, new_value, new_potential
+    return point, value, calls
+
+
+def _optimum(mdp: ControlledMarkovProcess, reward: np.ndarray) -> np.ndarray:
+    return deterministic_occupancies(mdp, greedy_policies(mdp, reward[None]))[0]
+
+
+def hull_escape(mdp: ControlledMarkovProcess, skills: np.ndarray, tol: float = 1e-9) -> np.ndarray | None:
+    """An occupancy of ``mdp`` outside conv(``skills``), or None when the hull is the whole polytope [ours].
+
+    The certificate needs no vertex list, only the RL oracle: conv(skills) = C iff no reward beats
+    the hull's own maximum. It suffices to ask the oracle, for each direction orthogonal to the
+    hull's affine span (both signs), and for each facet normal of the hull within that span (qhull),
+    for its optimal occupancy, and to compare its value with the hull's.
+    """
+    skills = np.atleast_2d(np.asarray(skills, dtype=float))
+    origin = skills[0]
+    offsets = skills - origin
+    _, singular, right = np.linalg.svd(offsets, full_matrices=True)
+    rank = int((singular > 1e-10).sum())
+    span = right[:rank]
+    ones = np.ones((1, mdp.n_states)) / np.sqrt(mdp.n_states)
+    _, _, complement = np.linalg.svd(np.vstack([span, ones]), full_matrices=True)
+    normals = [sign * direction for direction in complement[rank + 1:] for sign in (1.0, -1.0)]
+    limits = [0.0] * len(normals)
+    if rank == 1:
+        coordinate = offsets @ span[0]
+        normals += [span[0], -span[0]]
+        limits += [coordinate.max(), -coordinate.min()]
+    elif rank >= 2:
+        from scipy.spatial import ConvexHull
+
+        hull = ConvexHull(offsets @ span.T)
+        for equation in hull.equations:
+            normals.append(equation[:-1] @ span)
+            limits.append(-equation[-1])
+    for normal, limit in zip(normals, limits, strict=True):
+        candidate = _optimum(mdp, normal)
+        if normal @ (candidate - origin) > limit + tol * max(1.0, np.abs(normal).sum()):
+            return candidate
+    return None
+
+
 def learned_pwsep(mdp: ControlledMarkovProcess, cost: np.ndarray, reference: np.ndarray, max_skills: int,
-                  *, seed: int = 0, n_starts: int = 4, max_steps: int = 50, tol: float = 1e-9
-                  ) -> tuple[np.ndarray, pd.DataFrame]:
+                  *, seed: int = 0, n_probes: int = 256, n_starts: int = 4, max_steps: int = 50,
+                  tol: float = 1e-9) -> tuple[np.ndarray, pd.DataFrame]:
     """PWSEP with an RL oracle instead of a vertex list [ours].
 
     Skill k maximises the hull distance d_k by Frank–Wolfe: from a start occupancy x, solve the hull
     LP, take its potential f as a state reward, let value iteration return the optimal vertex v for
     f, and move to v while d_k improves. The first skill's "hull" is the ``reference`` occupancy.
-    Starts: the reference and ``n_starts`` − 1 optima of random rewards. Stops when no start finds a
-    point farther than ``tol`` from the hull. Returns (skill occupancies, per-skill table).
+
+    Frank–Wolfe started inside the hull sees a zero potential and stops at once, so starts come
+    from outside it: each step solves ``n_probes`` random rewards N(0, I) by value iteration (each
+    optimum is a vertex), keeps the optima not yet among the skills, and climbs from the
+    ``n_starts`` farthest of them (and from the reference). The loop stops when no probe optimum
+    and no climb lies farther than ``tol`` from the hull; a vertex with a normal cone of
+    probability p escapes one step's probes with probability (1 − p)^n_probes, so the stop is a
+    probabilistic filter; before stopping, :func:`hull_escape` asks the same oracle for the
+    optimum of each facet normal of the hull, which certifies that the hull is the whole polytope
+    (or hands back a point outside it to climb from). Returns (skill occupancies, per-skill table).
     """
     rng = np.random.default_rng(seed)
     skills: list[np.ndarray] = []
     rows = []
     for index in range(max_skills):
         hull = np.array(skills) if skills else reference[None]
-        rewards = rng.standard_normal((n_starts - 1, mdp.n_states))
-        starts = [reference] + list(deterministic_occupancies(mdp, greedy_policies(mdp, rewards)))
-        best_value, best_point, oracle_calls = -np.inf, None, 0
+        probes = _distinct_optima(mdp, rng.standard_normal((n_probes, mdp.n_states)))
+        if skills:
+            known = {tuple(np.round(skill, 12)) for skill in skills}
+            probes = np.array([p for p in probes if tuple(p) not in known]).reshape(-1, mdp.n_states)
+        probe_values = np.array([hull_distance(p, hull, cost) for p in probes])
+        outside = np.argsort(-probe_values, kind="stable")[:n_starts]
+        starts = [reference] + [probes[i] for i in outside if probe_values[i] > tol]
+        best_value, best_point, oracle_calls = -np.inf, None, len(probes)
         for point in starts:
-            value, potential = hull_distance(point, hull, cost, return_potential=True)
-            for _ in range(max_steps):
-                candidate = deterministic_occupancies(mdp, greedy_policies(mdp, potential[None]))[0]
-                oracle_calls += 1
-                new_value, new_potential = hull_distance(candidate, hull, cost, return_potential=True)
-                if new_value <= value + 1e-12:
-                    break
-                point, value, potential = candidate, new_value, new_potential
-            if value > best_value:
+            point, value, calls = _frank_wolfe(mdp, point, hull, cost, max_steps)
+            oracle_calls += calls
+            if value > best_value + 1e-12:
                 best_value, best_point = value, point
-        rows.append({"skill": index + 1, "hull_distance": best_value, "oracle_calls": oracle_calls})
+        certified = False
+        if best_value <= tol and skills:
+            escape = hull_escape(mdp, hull, tol)
+            certified = escape is None
+            if escape is not None:
+                best_point, best_value, calls = _frank_wolfe(mdp, escape, hull, cost, max_steps)
+                oracle_calls += calls + 1
+        rows.append({"skill": index + 1, "hull_distance": best_value, "oracle_calls": oracle_calls,
+                     "probes_outside": int((probe_values > tol).sum()), "certified": certified})
         if best_value <= tol:
             break
         skills.append(best_point)

@@ -35,8 +35,12 @@ def hull_residual(point: np.ndarray, hull: np.ndarray) -> float:
 
     >>> hull_residual(np.array([0.5, 0.5]), np.eye(2))
     0.0
+    >>> hull_residual(np.array([0.5, 0.5]), np.empty((0, 2)))
+    inf
     """
     hull = np.asarray(hull, dtype=float)
+    if hull.size == 0:
+        return float(np.inf)  # nothing spans an empty hull: a lone point is extreme
     n_points, dim = hull.shape
     # variables: λ (n_points), t⁺ (dim), t⁻ (dim); Hᵀλ + t⁺ − t⁻ = point, 1ᵀλ = 1
     eye = identity(dim, format="csr")
