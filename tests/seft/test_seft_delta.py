@@ -50,7 +50,7 @@ def test_topology_update_invariants(resurrect, adaptation):
     with torch.no_grad():
         layer.delta.copy_(torch.randn(layer.k, dtype=torch.float64))
     gradient = torch.randn(8, 12, dtype=torch.float64)
-    layer.grad_sum.copy_(gradient)
+    layer.grad_sum = gradient.clone()
     layer.captured = 1
     old_mask, old_index, old_delta = layer.mask.clone(), layer.index.clone(), layer.delta.detach().clone()
     theta = layer.weight().detach().flatten()
@@ -72,14 +72,73 @@ def test_topology_update_invariants(resurrect, adaptation):
     assert record["resurrected"] == len(resurrected)
     if not resurrect:
         assert not resurrected
-    # exact nnz; no current δ slot removed; removed = the lowest criterion among removable
+    # exact nnz; no current δ slot removed; no dead position; removed = the lowest criterion of θ after the drop
     assert int(layer.mask.sum()) == int(old_mask.sum())
     assert layer.mask.flatten()[layer.index].all()
+    assert layer.dead_slots() == 0
+    after_drop = layer.base.new_zeros(96)
+    after_drop[old_mask.flatten()] = theta[old_mask.flatten()]
+    for j in dropped:
+        after_drop[j] -= float(old_delta[old_index.tolist().index(j)])
     removed = set(torch.nonzero(old_mask.flatten() & ~layer.mask.flatten()).flatten().tolist())
-    removable = [j for j in range(96) if old_mask.flatten()[j] and j not in set(layer.index.tolist())]
-    score = (theta * gradient.flatten()).abs() if adaptation == "sensitivity" else theta.abs()
-    assert removed == set(sorted(removable, key=lambda j: float(score[j]))[:len(resurrected)])
+    slots = set(layer.index.tolist())
+    removable = [j for j in range(96) if old_mask.flatten()[j] and j not in slots]
+    score = (after_drop * gradient.flatten()).abs() if adaptation == "sensitivity" else after_drop.abs()
+    dead = {j for j in removable if after_drop[j] == 0}
+    by_score = [j for j in sorted(removable, key=lambda j: float(score[j])) if j not in dead]
+    assert removed == dead | set(by_score[:len(resurrected) - len(dead)])
     assert (layer.delta.detach()[-len(grown):] == 0).all()
+
+
+def _train_with_resurrection(drop_mode, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    weight = torch.randn(24, 40, generator=generator, dtype=torch.float64)
+    mask = torch.rand(24, 40, generator=generator) < 0.3
+    layer = SparseDeltaLinear(weight, mask, random_support(mask, 60, generator))
+    optimizer = torch.optim.Adam([layer.delta], lr=0.05)
+    controller = SEFT({"l": layer}, optimizer, 60, SEFTSettings(update_every=5, window=3, zeta0=0.5,
+                                                                 drop_mode=drop_mode))
+    data = torch.Generator().manual_seed(seed + 1)
+    records = []
+    for step in range(1, 61):
+        controller.before_step(step)
+        x = torch.randn(32, 40, generator=data, dtype=torch.float64)
+        loss = (layer(x) - torch.tanh(2 * x[:, :24])).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        controller.after_backward()
+        optimizer.step()
+        update = controller.after_step(step)
+        if update:
+            records.append((layer.dead_slots(), int(layer.mask.sum()), update[0]))
+    return layer, int(mask.sum()), records
+
+
+@pytest.mark.parametrize("drop_mode", ["discard", "merge"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_no_dead_slot_after_any_update(drop_mode, seed):
+    """mask ∧ (θ = 0) outside the δ slots is empty after every update, and nnz stays exact (#17 item 2)."""
+    layer, target, records = _train_with_resurrection(drop_mode, seed)
+    assert sum(record[2]["resurrected"] for record in records) > 0  # the case that made dead slots
+    for dead, nnz, record in records:
+        assert dead == 0 and record["dead_slots"] == 0
+        assert nnz == target and record["nnz_exact"]
+    assert layer.grad_sum is None  # no dense gradient kept outside the update windows
+
+
+def test_merge_mode_counts_the_dropped_delta_once():
+    """In merge mode θ after the drop is base + kept δ, with the merged δ counted once."""
+    layer = _layer(seed=9, rows=6, columns=10, density=0.6, k=8)
+    with torch.no_grad():
+        layer.delta.copy_(torch.linspace(0.1, 0.8, 8, dtype=torch.float64))
+    before = layer.weight().detach().clone()
+    layer.grad_sum = torch.zeros(6, 10, dtype=torch.float64)
+    layer.captured = 1
+    settings = SEFTSettings(update_every=1, window=1, zeta0=0.5, first_full=False, resurrect=False,
+                            drop_mode="merge")
+    SEFT({"l": layer}, None, total_steps=100, settings=settings).after_step(1)
+    # no growth at pruned positions: the merged weights equal the weights before the update
+    assert torch.allclose(layer.weight().detach(), before)
 
 
 def _train(layer, steps, controller=None, lr=0.05):
