@@ -1,9 +1,11 @@
 """Map an experiment function over a grid of configs, caching every cell on disk.
 
 ``sweep(fn, configs)`` runs ``fn(config)`` for each config and returns the results in order. Each
-cell's result is pickled under a key made of the function's name, the config and the source code of
-the function's subpackage, written atomically (temp file, then rename): an interrupted sweep resumes
-where it stopped, and a rerun with nothing changed is instant. Cells run in local worker processes by
+cell's result is pickled under a key made of the function's name, the config, the source of every
+module the function imports from ``reprobook`` (transitively) and the versions of the packages that
+compute it; each file carries the sha256 of its pickle and is written atomically (temp file, then
+rename): an interrupted sweep resumes where it stopped, a rerun with nothing changed is instant, and
+a corrupt or stale cell is computed again, never shown. Cells run in local worker processes by
 default, or as Ray tasks on a cluster (``backend="ray"`` or ``RAY_ADDRESS`` set).
 
 >>> from reprobook.sweep import sweep
@@ -13,17 +15,23 @@ default, or as Ray tasks on a cluster (``backend="ray"`` or ``RAY_ADDRESS`` set)
 
 from __future__ import annotations
 
+import ast
 import concurrent.futures as futures
+import contextlib
 import dataclasses
 import enum
+import functools
 import hashlib
-import importlib
+import importlib.metadata
 import json
 import multiprocessing
 import os
 import pickle
+import sys
 import tempfile
+import time
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +41,8 @@ from tqdm.auto import tqdm
 
 from reprobook.project import user_cache_dir
 
-__all__ = ["sweep", "SweepError", "CellFailure", "cache_key", "default_cache_dir", "BACKENDS"]
+__all__ = ["sweep", "SweepError", "CellFailure", "CacheWarning", "cache_key", "dependency_fingerprint",
+           "import_closure", "package_versions", "read_cell", "default_cache_dir", "BACKENDS"]
 
 BACKENDS = ("serial", "processes", "ray")
 
@@ -93,60 +102,203 @@ def describe_config(config: Any) -> str:
     return json.dumps(_plain(config), sort_keys=True, ensure_ascii=False)
 
 
-_source_hashes: dict[str, str] = {}
+class CacheWarning(UserWarning):
+    """A cached cell could not be trusted (corrupt or unreadable) and is computed again."""
+
+
+# --- what a cell's result depends on: the source it imports and the packages that compute it ---------
+
+#: Packages whose version a result depends on although the code never imports them by name.
+COMPANIONS = {"jax": ("jaxlib",)}
+
+_file_records: dict[tuple[str, int, int], tuple[str, frozenset[str]]] = {}
+
+
+def _module_file(name: str, roots: dict[str, Path]) -> Path | None:
+    """The source file of module ``name`` when its top-level package is one of ``roots``."""
+    parts = name.split(".")
+    base = roots.get(parts[0])
+    if base is None:
+        return None
+    candidate = base.joinpath(*parts)
+    if (candidate / "__init__.py").is_file():
+        return candidate / "__init__.py"
+    if candidate.with_suffix(".py").is_file():
+        return candidate.with_suffix(".py")
+    return None
+
+
+def _imported_names(path: Path, module_name: str) -> tuple[str, frozenset[str]]:
+    """sha256 of a source file and every module name it may import (absolute, with parents)."""
+    stat = path.stat()
+    memo_key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if memo_key in _file_records:
+        return _file_records[memo_key]
+    source = path.read_bytes()
+    names: set[str] = set()
+    package = module_name if path.name == "__init__.py" else module_name.rpartition(".")[0]
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError:
+        tree = ast.Module(body=[], type_ignores=[])
+    for node in ast.walk(tree):  # imports inside functions count too: they run when the function does
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)] if node.level > 1 else anchor
+                base = ".".join(part for part in [*anchor, node.module or ""] if part)
+            else:
+                base = node.module or ""
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
+              and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            names.add(node.args[0].value)
+    with_parents = {".".join(name.split(".")[: index + 1]) for name in names if name
+                    for index in range(name.count(".") + 1)}
+    record = (hashlib.sha256(source).hexdigest(), frozenset(with_parents))
+    _file_records[memo_key] = record
+    return record
+
+
+def import_closure(modules: Sequence[str], roots: dict[str, Path]) -> tuple[dict[str, str], set[str]]:
+    """The source files ``modules`` import, transitively, within the packages of ``roots``.
+
+    Returns ``{module name: sha256 of its source}`` over the closure and the top-level names of the
+    other (third-party or standard-library) modules the closure imports. The analysis is static
+    (``ast``): every import statement counts, also one inside a function.
+    """
+    hashes: dict[str, str] = {}
+    external: set[str] = set()
+    todo = [name for module in modules for name in
+            (".".join(module.split(".")[: index + 1]) for index in range(module.count(".") + 1))]
+    while todo:
+        name = todo.pop()
+        if name in hashes:
+            continue
+        path = _module_file(name, roots)
+        if path is None:
+            if name.split(".")[0] not in roots:
+                external.add(name.split(".")[0])
+            continue
+        digest, imported = _imported_names(path, name)
+        hashes[name] = digest
+        todo.extend(imported - hashes.keys())
+    return hashes, external
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions_of_modules() -> dict[str, list[str]]:
+    return importlib.metadata.packages_distributions()
+
+
+@functools.cache
+def _distribution_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def package_versions(top_level_names: set[str]) -> dict[str, str]:
+    """Installed versions of the distributions that provide these modules (the standard library aside)."""
+    versions: dict[str, str] = {}
+    for name in sorted(top_level_names - set(sys.stdlib_module_names) - {"__future__", "reprobook"}):
+        distributions = [name] if _distribution_version(name) else _distributions_of_modules().get(name, [])
+        for distribution in [*distributions, *COMPANIONS.get(name, ())]:
+            version = _distribution_version(distribution)
+            if version is not None:
+                versions[distribution.lower()] = version
+    return versions
+
+
+def _roots_for(module_name: str) -> dict[str, Path]:
+    """Where to read sources: the ``reprobook`` package and the package ``module_name`` belongs to."""
+    roots = {"reprobook": Path(__file__).resolve().parents[1]}
+    module = sys.modules.get(module_name)
+    origin = getattr(module, "__file__", None)
+    if origin and module_name != "__main__":
+        path = Path(origin).resolve()
+        depth = module_name.count(".") + (1 if path.name == "__init__.py" else 0)
+        roots.setdefault(module_name.split(".")[0], path.parents[depth])
+    return roots
+
+
+def dependency_fingerprint(fn: Callable[..., Any]) -> dict[str, Any]:
+    """What a cell of ``fn`` depends on besides its config: sources imported and package versions.
+
+    The source of ``fn``'s module and of every module it imports from ``reprobook`` (or from its
+    own package), transitively, and the versions of the third-party packages those modules import
+    (with ``COMPANIONS``, e.g. jaxlib for jax) and of Python.
+    """
+    module_name = getattr(fn, "__module__", None) or "__main__"
+    hashes, external = import_closure([module_name], _roots_for(module_name))
+    if module_name not in hashes:  # defined in a notebook or an interactive session
+        hashes[module_name] = "unknown source"
+    return {"sources": dict(sorted(hashes.items())), "packages": package_versions(external),
+            "python": f"{sys.version_info.major}.{sys.version_info.minor}"}
 
 
 def _source_hash(fn: Callable[..., Any]) -> str:
-    """Hash of the source of the package ``fn`` belongs to (its top two levels, e.g. reprobook.ficsum)."""
-    module_name = getattr(fn, "__module__", None) or "__main__"
-    parts = module_name.split(".")
-    package_name = ".".join(parts[:2]) if len(parts) > 1 else module_name
-    if package_name in _source_hashes:
-        return _source_hashes[package_name]
-    digest = hashlib.sha256()
-    try:
-        module = importlib.import_module(package_name)
-        origin = Path(module.__file__) if getattr(module, "__file__", None) else None
-    except ImportError:
-        origin = None
-    if origin is None:
-        digest.update(module_name.encode())
-    elif origin.name == "__init__.py":
-        for path in sorted(origin.parent.rglob("*.py")):
-            digest.update(str(path.relative_to(origin.parent)).encode())
-            digest.update(path.read_bytes())
-    else:
-        digest.update(origin.read_bytes())
-    _source_hashes[package_name] = digest.hexdigest()
-    return _source_hashes[package_name]
+    payload = json.dumps(dependency_fingerprint(fn), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def cache_key(fn: Callable[..., Any], config: Any) -> str:
-    """The cache key of one cell: function name + config + source of the function's package."""
+def cache_key(fn: Callable[..., Any], config: Any, *, source: str | None = None) -> str:
+    """The cache key of one cell: function, config, and :func:`dependency_fingerprint` of ``fn``.
+
+    ``source`` is ``fn``'s fingerprint hash when the caller has it already (one per sweep).
+    """
     payload = json.dumps(
-        {"fn": f"{fn.__module__}.{fn.__qualname__}", "config": _plain(config), "source": _source_hash(fn)},
+        {"fn": f"{fn.__module__}.{fn.__qualname__}", "config": _plain(config),
+         "source": source if source is not None else _source_hash(fn)},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
+# --- cells on disk: a header, the sha256 of the pickle, the pickle ------------------------------------
+
+CELL_MAGIC = b"reprobook-cell-1\n"
+
+
 def _write_atomic(path: Path, value: Any) -> None:
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as out:
-            pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.write(CELL_MAGIC + hashlib.sha256(payload).digest() + payload)
         os.replace(partial, path)
     finally:
         if os.path.exists(partial):
             os.remove(partial)
 
 
+def read_cell(path: Path) -> Any:
+    """The value stored in a cache cell; ``ValueError`` when its checksum or format is wrong."""
+    blob = Path(path).read_bytes()
+    header = len(CELL_MAGIC) + 32
+    if not blob.startswith(CELL_MAGIC) or len(blob) < header:
+        raise ValueError("not a reprobook cache cell (unknown format)")
+    if hashlib.sha256(blob[header:]).digest() != blob[len(CELL_MAGIC):header]:
+        raise ValueError("its checksum does not match its content")
+    return pickle.loads(blob[header:])
+
+
 def _read(path: Path) -> tuple[bool, Any]:
+    """A trusted cached value, or (False, None) after warning about and removing a corrupt cell."""
     try:
-        with open(path, "rb") as handle:
-            return True, pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        return True, read_cell(path)
+    except FileNotFoundError:
+        return False, None
+    except Exception as error:  # corrupt, truncated or from an older format: never trusted
+        warnings.warn(f"sweep cache cell {path} cannot be trusted ({error}); computing it again",
+                      CacheWarning, stacklevel=3)
+        with contextlib.suppress(OSError):
+            path.unlink()
         return False, None
 
 
@@ -201,12 +353,16 @@ def sweep(
         raise ValueError(f"jobs must be a positive integer; got {jobs!r}")
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     folder = root / f"{fn.__module__}.{fn.__qualname__}"
-    paths = [folder / f"{cache_key(fn, config)}.pkl" for config in configs] if cache else [None] * len(configs)
+    if cache:
+        source = _source_hash(fn)
+        paths: list[Path | None] = [folder / f"{cache_key(fn, config, source=source)}.pkl" for config in configs]
+    else:
+        paths = [None] * len(configs)
 
     results: list[Any] = [None] * len(configs)
     todo: list[int] = []
     for index, path in enumerate(paths):
-        found, value = _read(path) if path is not None and path.exists() else (False, None)
+        found, value = _read(path) if path is not None else (False, None)
         if found:
             results[index] = value
         else:
@@ -216,6 +372,7 @@ def sweep(
     label = desc or getattr(fn, "__name__", "sweep")
     bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc=label, disable=not progress,
                leave=False)
+    report = _ProgressReport(label, total=len(configs), cached=len(configs) - len(todo))
 
     def finish(index: int, ok: bool, value: Any) -> None:
         if ok:
@@ -227,6 +384,7 @@ def sweep(
             failures.append(failure)
             results[index] = failure
         bar.update(1)
+        report.cell_done()
 
     chosen = _resolve_backend(backend, jobs, len(todo))
     try:
@@ -236,23 +394,70 @@ def sweep(
             for index in todo:
                 finish(index, *_call(fn, configs[index]))
         elif chosen == "processes":
-            context = multiprocessing.get_context("spawn")
-            with futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
-                pending = {pool.submit(_call, fn, configs[index]): index for index in todo}
-                for future in futures.as_completed(pending):
-                    try:
-                        outcome = future.result()
-                    except Exception:  # the worker itself died (e.g. out of memory)
-                        outcome = (False, traceback.format_exc())
-                    finish(pending[future], *outcome)
+            _run_on_processes(fn, configs, todo, jobs, finish)
         else:
             _run_on_ray(fn, configs, todo, jobs, gpus_per_cell, finish)
     finally:
         bar.close()
+        report.close()
 
     if failures and errors == "raise":
         raise SweepError(sorted(failures, key=lambda failure: failure.index), results)
     return results
+
+
+class _ProgressReport:
+    """Cells cached and computed, appended as JSON lines to ``REPROBOOK_PROGRESS_FILE`` when it is set.
+
+    The book's runner sets that variable and shows the counts while a chapter runs.
+    """
+
+    def __init__(self, label: str, *, total: int, cached: int):
+        self.path = os.environ.get("REPROBOOK_PROGRESS_FILE")
+        self.record = {"sweep": f"{label}-{os.getpid()}-{time.monotonic_ns()}", "label": label,
+                       "total": total, "cached": cached, "computed": 0, "done": False}
+        self.last = 0.0
+        self.write()
+
+    def write(self) -> None:
+        if not self.path:
+            return
+        self.last = time.monotonic()
+        with contextlib.suppress(OSError), open(self.path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(self.record) + "\n")
+
+    def cell_done(self) -> None:
+        self.record["computed"] += 1
+        if time.monotonic() - self.last > 1.0:
+            self.write()
+
+    def close(self) -> None:
+        self.record["done"] = True
+        self.write()
+
+
+def _run_on_processes(fn, configs, todo, jobs, finish) -> None:
+    context = multiprocessing.get_context("spawn")
+    pool = futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context)
+    try:
+        pending = {pool.submit(_call, fn, configs[index]): index for index in todo}
+        for future in futures.as_completed(pending):
+            try:
+                outcome = future.result()
+            except Exception:  # the worker itself died (e.g. out of memory)
+                outcome = (False, traceback.format_exc())
+            finish(pending[future], *outcome)
+    except BaseException:  # interrupted: stop the workers now rather than after their current cells
+        workers = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                worker.terminate()
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                worker.join(timeout=5)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _run_on_ray(fn, configs, todo, jobs, gpus_per_cell, finish) -> None:
