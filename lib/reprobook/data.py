@@ -2,7 +2,8 @@
 
 A file is looked up in this order: the user cache (``REPROBOOK_DATA_DIR``, default
 ``~/.cache/reprobook/data``), a local mirror folder (``REPROBOOK_DATA_MIRROR``), then its original
-address, downloaded into the cache. Every copy is checked against the registered sha256.
+address, downloaded into the cache. Every copy is checked against the registered sha256; a corrupt
+cached copy is replaced from a valid mirror copy or from the address, with a warning.
 
 >>> from reprobook import data
 >>> data.REGISTRY["ficsum/cmc/cmc_1.csv"].licence
@@ -15,8 +16,10 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,7 @@ __all__ = [
     "REGISTRY",
     "ChecksumError",
     "DataUnavailableError",
+    "DataWarning",
     "cache_dir",
     "mirror_dir",
     "fetch",
@@ -46,12 +50,16 @@ class Dataset:
     description: str = ""
 
 
-class ChecksumError(RuntimeError):
-    """A file's sha256 differs from the registered one."""
-
-
 class DataUnavailableError(RuntimeError):
     """A registered file is in neither the cache nor the mirror, and could not be downloaded."""
+
+
+class ChecksumError(DataUnavailableError):
+    """A file's sha256 differs from the registered one (and no valid copy could be had)."""
+
+
+class DataWarning(UserWarning):
+    """A corrupt copy of a registered file was found and replaced or ignored."""
 
 
 _FICSUM = "https://raw.githubusercontent.com/BenHals/FiCSUM/eebe4993ca4981df63a0119fb837705839f88ad3/RawData/Real"
@@ -144,7 +152,8 @@ def _verify(path: Path, entry: Dataset) -> Path:
             f"expected sha256 {entry.sha256}, got {digest}. Delete the file and fetch it again "
             f"from {entry.url}."
         )
-    _verified[key] = digest
+    if time.time() - stat.st_mtime > 2:  # a file written just now may change again within one timestamp tick
+        _verified[key] = digest
     return path
 
 
@@ -156,21 +165,22 @@ def _lookup(name: str) -> Dataset:
         raise KeyError(f"unknown dataset {name!r}; registered datasets are: {allowed}") from None
 
 
-def fetch(name: str, *, download: bool = True) -> Path:
-    """Return a local, checksum-verified path to the registered file ``name``.
+def _copy_verified(source: Path, target: Path, entry: Dataset) -> Path:
+    """Copy ``source`` to ``target`` atomically, keeping it only when its checksum matches."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(handle)
+    try:
+        shutil.copyfile(source, partial)
+        _verify(Path(partial), entry)
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    return target
 
-    Looks in the cache, then the mirror, then downloads from the original address (when
-    ``download`` is true). Raises :class:`DataUnavailableError` with instructions when offline.
-    """
-    entry = _lookup(name)
-    cached = cache_dir() / name
-    if cached.exists():
-        return _verify(cached, entry)
-    mirror = mirror_dir()
-    if mirror is not None and (mirror / name).exists():
-        return _verify(mirror / name, entry)
-    if not download:
-        raise DataUnavailableError(_unavailable_message(entry, cached, "downloading was disabled"))
+
+def _download(entry: Dataset, cached: Path) -> Path:
     cached.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=cached.parent, prefix=f".{cached.name}.", suffix=".part")
     os.close(handle)
@@ -184,22 +194,70 @@ def fetch(name: str, *, download: bool = True) -> Path:
                 f"expected {entry.sha256}; the file was not kept"
             )
         os.replace(partial, cached)
-    except (urllib.error.URLError, OSError, TimeoutError) as error:
-        raise DataUnavailableError(_unavailable_message(entry, cached, str(error))) from error
     finally:
         if os.path.exists(partial):
             os.remove(partial)
     return cached
 
 
-def _unavailable_message(entry: Dataset, cached: Path, reason: str) -> str:
+def fetch(name: str, *, download: bool = True) -> Path:
+    """Return a local, checksum-verified path to the registered file ``name``.
+
+    Looks in the cache, then the mirror, then downloads from the original address (when
+    ``download`` is true). A corrupt copy is never returned: a corrupt cached file is replaced from a
+    valid mirror copy or from the address, with a :class:`DataWarning`. Raises
+    :class:`DataUnavailableError` (:class:`ChecksumError` when only corrupt copies were found) with
+    instructions when no valid copy can be had.
+    """
+    entry = _lookup(name)
+    cached = cache_dir() / name
+    corrupt: list[str] = []
+    if cached.exists():
+        try:
+            return _verify(cached, entry)
+        except ChecksumError:
+            corrupt.append(f"the cached copy {cached} was corrupt and has been removed")
+            warnings.warn(f"the cached copy of {name!r} at {cached} does not match its sha256; replacing it "
+                          "from the mirror or its address", DataWarning, stacklevel=2)
+            cached.unlink(missing_ok=True)
+    mirror = mirror_dir()
+    if mirror is not None and (mirror / name).exists():
+        try:
+            _verify(mirror / name, entry)
+        except ChecksumError:
+            corrupt.append(f"the mirror copy {mirror / name} does not match its sha256")
+            warnings.warn(f"the mirror copy of {name!r} at {mirror / name} does not match its sha256; "
+                          "ignoring it", DataWarning, stacklevel=2)
+        else:
+            if not corrupt:
+                return mirror / name
+            warnings.warn(f"replaced the corrupt cached copy of {name!r} from the mirror {mirror}",
+                          DataWarning, stacklevel=2)
+            return _copy_verified(mirror / name, cached, entry)
+    failure = ChecksumError if corrupt else DataUnavailableError
+    if not download:
+        raise failure(_unavailable_message(entry, cached, "downloading was disabled", corrupt))
+    try:
+        path = _download(entry, cached)
+    except ChecksumError as error:
+        raise ChecksumError(_unavailable_message(entry, cached, str(error), corrupt)) from error
+    except (urllib.error.URLError, OSError, TimeoutError) as error:
+        raise failure(_unavailable_message(entry, cached, str(error), corrupt)) from error
+    if corrupt:
+        warnings.warn(f"replaced the corrupt copy of {name!r} by a fresh download from {entry.url}",
+                      DataWarning, stacklevel=2)
+    return path
+
+
+def _unavailable_message(entry: Dataset, cached: Path, reason: str, corrupt: list[str] | None = None) -> str:
     mirror = mirror_dir()
     mirror_note = (
-        f"the mirror {mirror} has no {entry.name}" if mirror is not None
+        f"the mirror {mirror} has no valid {entry.name}" if mirror is not None
         else "no mirror is configured (REPROBOOK_DATA_MIRROR is unset)"
     )
+    found = f" ({'; '.join(corrupt)})" if corrupt else ""
     return (
-        f"dataset {entry.name!r} is not available: it is not in the cache, {mirror_note}, and the "
+        f"dataset {entry.name!r} is not available: no valid copy is in the cache{found}, {mirror_note}, and the "
         f"download from {entry.url} failed ({reason}). Download that file by hand to {cached}, or set "
         f"REPROBOOK_DATA_MIRROR to a folder that holds {entry.name} (sha256 {entry.sha256})."
     )
