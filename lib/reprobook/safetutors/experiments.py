@@ -104,6 +104,8 @@ class TutorConfig:
     run_multi: bool = True
     drifter_p0: float = 0.1
     drifter_slope: float = 0.2
+    flat_drifter_p: float = 0.3
+    paired_singles_only: bool = False  # keep only the single-turn twins of the dialogues
     num_threads: int | str = "auto"
     time_budget_s: float = 0.0  # 0 = no budget guard
     endpoint_url: str = ""
@@ -121,8 +123,8 @@ class TutorRun:
 def make_backend(config: TutorConfig, items: list[ScriptedItem]) -> Backend:
     """A control over ``items``, the local SmolLM2, or an OpenAI-compatible endpoint."""
     if config.tutor in CONTROLS:
-        return ControlTutor(config.tutor, items, p0=config.drifter_p0, slope=config.drifter_slope,
-                            seed=config.items.seed)
+        p0 = config.flat_drifter_p if config.tutor == "flat_drifter" else config.drifter_p0
+        return ControlTutor(config.tutor, items, p0=p0, slope=config.drifter_slope, seed=config.items.seed)
     if config.tutor == "smollm2":
         backend = _local_model("smollm2", config.num_threads)
         backend.batch_size = config.batch_size
@@ -165,6 +167,9 @@ def run_tutor(config: TutorConfig) -> TutorRun:
         singles = singles[:config.max_single_items]
     if not config.run_multi:
         dialogues = []
+    if config.paired_singles_only:
+        twins = {d.pair_id for d in dialogues}
+        singles = [item for item in singles if item.pair_id in twins]
     backend = make_backend(config, singles + dialogues)
     started = time.perf_counter()
     cpu_started = time.process_time()

@@ -19,7 +19,7 @@ __all__ = [
     "harm_table",
     "paired_bootstrap",
     "bootstrap_mean_ci",
-    "cohen_kappa",
+    "cohen_kappa", "clustered_kappa",
     "agreement",
     "kappa_bootstrap_ci",
     "kaplan_meier",
@@ -168,6 +168,29 @@ def agreement(truth: np.ndarray, predicted: np.ndarray, n_resamples: int = 2_000
         "recall": tp / (tp + fn) if tp + fn else float("nan"),
         "accuracy": float(np.mean(truth == predicted)) if truth.size else float("nan"),
     }
+
+
+def clustered_kappa(truth: np.ndarray, predicted: np.ndarray, clusters: np.ndarray, n_resamples: int = 2_000,
+                    seed: int = 0, level: float = 0.95) -> dict[str, float]:
+    """Cohen's κ with a cluster bootstrap: whole clusters (e.g. conversations, whose replies share a
+    problem and a context) are resampled, so correlated replies do not narrow the interval.
+
+    >>> out = clustered_kappa(np.array([1, 1, 0, 0]), np.array([1, 1, 0, 0]), np.array([0, 0, 1, 1]), 100)
+    >>> out["kappa"], out["n_clusters"]
+    (1.0, 2)
+    """
+    truth = np.asarray(truth, dtype=bool)
+    predicted = np.asarray(predicted, dtype=bool)
+    codes, inverse = np.unique(np.asarray(clusters), return_inverse=True)
+    members = [np.flatnonzero(inverse == index) for index in range(codes.size)]
+    rng = np.random.default_rng(seed)
+    kappas = np.empty(n_resamples)
+    for draw in range(n_resamples):
+        picked = np.concatenate([members[index] for index in rng.integers(0, codes.size, size=codes.size)])
+        kappas[draw] = cohen_kappa(truth[picked], predicted[picked])
+    alpha = (1 - level) / 2
+    return {"kappa": cohen_kappa(truth, predicted), "low": float(np.nanquantile(kappas, alpha)),
+            "high": float(np.nanquantile(kappas, 1 - alpha)), "n": int(truth.size), "n_clusters": int(codes.size)}
 
 
 def roc_auc(truth: np.ndarray, scores: np.ndarray) -> float:
