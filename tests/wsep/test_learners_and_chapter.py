@@ -57,3 +57,13 @@ def test_parameters_are_checked_by_name():
     with pytest.raises(ParameterError, match="learned_steps"):
         validate_parameters(learned_steps=30)
     assert validate_parameters(profile="smoke", grids=["2x3"]).grids == ("2x3",)
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("n_rewards", 10**9), ("family_processes", 10**7), ("pwsep_max_vertices", 10**6), ("learned_steps", 10**8),
+    ("n_skill_sets", 10**7), ("learned_skills", 1000), ("k_list", [10**6]), ("seeds", list(range(101))),
+    ("pwsep_seeds", list(range(101))),
+])
+def test_size_parameters_have_a_maximum_named_in_the_message(name, value):
+    with pytest.raises(ParameterError, match=name):
+        validate_parameters(**{name: value})

@@ -10,9 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from reprobook.params import (
     ParameterError,
     check_choice,
@@ -24,8 +21,9 @@ from reprobook.params import (
 )
 from reprobook.wsep.discovery import PWSEP_FIRST
 from reprobook.wsep.experiments import GRIDS, VERTEX_METHODS, ExactConfig, LearnedConfig
+from reprobook.wsep.families import FAMILIES, FamilyConfig
 
-__all__ = ["Parameters", "validate_parameters", "headline_metrics", "PROFILES", "GROUND_COST_CHOICES"]
+__all__ = ["Parameters", "validate_parameters", "PROFILES", "GROUND_COST_CHOICES", "MAXIMA"]
 
 PROFILES = ("smoke", "book", "paper")
 GROUND_COST_CHOICES = ("auto", "manhattan", "shortest_path")
@@ -35,7 +33,15 @@ DEFAULTS: dict[str, Any] = {
     "brute_force_check": "3x3", "k_list": [2, 3, 4, 6, 8], "n_rewards": 500, "reward_seed": 0,
     "pwsep_first": "farthest_from_uniform", "pwsep_max_vertices": 60, "n_skill_sets": 200, "lsepin_k": 4,
     "learned": "tabular", "learned_grid": "3x3", "learned_skills": 8, "learned_steps": 500, "seeds": [0, 1],
+    "pwsep_seeds": [0, 1, 2, 3, 4], "families": list(FAMILIES), "family_processes": 60,
 }
+
+#: The largest value each size parameter accepts (larger ones are refused before any compute).
+MAXIMA: dict[str, int] = {
+    "k_list": 200, "n_rewards": 1_000_000, "pwsep_max_vertices": 1_000, "n_skill_sets": 100_000, "lsepin_k": 50,
+    "learned_skills": 32, "learned_steps": 100_000, "seeds": 100, "pwsep_seeds": 100, "family_processes": 10_000,
+}
+FAMILY_CHUNK = 20  # processes per sweep cell
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,9 @@ class Parameters:
     learned_skills: int
     learned_steps: int
     seeds: tuple[int, ...] = field(default=(0,))
+    pwsep_seeds: tuple[int, ...] = field(default=(0,))
+    families: tuple[str, ...] = field(default=tuple(FAMILIES))
+    family_processes: int = 60
 
     def exact_configs(self) -> list[ExactConfig]:
         return [ExactConfig(grid=grid, gamma=self.gamma, ground_cost=self.ground_cost,
@@ -75,7 +84,15 @@ class Parameters:
         return [LearnedConfig(grid=self.learned_grid, objective=objective, n_skills=self.learned_skills,
                               seed=seed, steps=self.learned_steps, gamma=self.gamma,
                               ground_cost=self.ground_cost)
-                for objective in ("misl", "wsep", "pwsep") for seed in self.seeds]
+                for objective in ("misl", "wsep") for seed in self.seeds] + [
+            LearnedConfig(grid=self.learned_grid, objective="pwsep", n_skills=self.learned_skills, seed=seed,
+                          steps=self.learned_steps, gamma=self.gamma, ground_cost=self.ground_cost)
+            for seed in self.pwsep_seeds]
+
+    def family_configs(self) -> list[FamilyConfig]:
+        return [FamilyConfig(family, first_seed=first, n_processes=min(FAMILY_CHUNK, self.family_processes - first),
+                             gamma=self.gamma)
+                for family in self.families for first in range(0, self.family_processes, FAMILY_CHUNK)]
 
 
 def validate_parameters(**given: Any) -> Parameters:
@@ -90,7 +107,7 @@ def validate_parameters(**given: Any) -> Parameters:
                              "grids '3-state', '2x3', '3x3' and '3x4-two-room'; use 'lasso' or 'sampling'")
     brute = check_choice("brute_force_check", values["brute_force_check"], ("none", "3-state", "2x3", "3x3"))
     learned_grid = check_choice("learned_grid", values["learned_grid"], ("3-state", "2x3", "3x3", "3x4-two-room"))
-    steps = check_int("learned_steps", values["learned_steps"], minimum=25, maximum=100_000)
+    steps = check_int("learned_steps", values["learned_steps"], minimum=25, maximum=MAXIMA["learned_steps"])
     if steps % 25:
         raise ParameterError(f"parameter 'learned_steps' must be a multiple of 25, got {steps}")
     return Parameters(
@@ -98,36 +115,29 @@ def validate_parameters(**given: Any) -> Parameters:
         gamma=check_float("gamma", values["gamma"], minimum=0.5, maximum=0.99),
         ground_cost=check_choice("ground_cost", values["ground_cost"], GROUND_COST_CHOICES),
         vertex_method=vertex_method, brute_force_check=brute,
-        k_list=tuple(check_int_list("k_list", values["k_list"], minimum=1, maximum=200)),
-        n_rewards=check_int("n_rewards", values["n_rewards"], minimum=10, maximum=1_000_000),
+        k_list=tuple(check_int_list("k_list", values["k_list"], minimum=1, maximum=MAXIMA["k_list"])),
+        n_rewards=check_int("n_rewards", values["n_rewards"], minimum=10, maximum=MAXIMA["n_rewards"]),
         reward_seed=check_int("reward_seed", values["reward_seed"], minimum=0),
         pwsep_first=check_choice("pwsep_first", values["pwsep_first"], PWSEP_FIRST),
-        pwsep_max_vertices=check_int("pwsep_max_vertices", values["pwsep_max_vertices"], minimum=1),
-        n_skill_sets=check_int("n_skill_sets", values["n_skill_sets"], minimum=3, maximum=100_000),
-        lsepin_k=check_int("lsepin_k", values["lsepin_k"], minimum=2, maximum=50),
+        pwsep_max_vertices=check_int("pwsep_max_vertices", values["pwsep_max_vertices"], minimum=1,
+                                     maximum=MAXIMA["pwsep_max_vertices"]),
+        n_skill_sets=check_int("n_skill_sets", values["n_skill_sets"], minimum=3, maximum=MAXIMA["n_skill_sets"]),
+        lsepin_k=check_int("lsepin_k", values["lsepin_k"], minimum=2, maximum=MAXIMA["lsepin_k"]),
         learned=check_choice("learned", values["learned"], LEARNED_CHOICES),
         learned_grid=learned_grid,
-        learned_skills=check_int("learned_skills", values["learned_skills"], minimum=2, maximum=32),
+        learned_skills=check_int("learned_skills", values["learned_skills"], minimum=2,
+                                 maximum=MAXIMA["learned_skills"]),
         learned_steps=steps,
-        seeds=tuple(check_int_list("seeds", values["seeds"], minimum=0)),
+        seeds=_seeds("seeds", values["seeds"]),
+        pwsep_seeds=_seeds("pwsep_seeds", values["pwsep_seeds"]),
+        families=tuple(check_subset("families", values["families"], FAMILIES, min_size=0)),
+        family_processes=check_int("family_processes", values["family_processes"], minimum=1,
+                                   maximum=MAXIMA["family_processes"]),
     )
 
 
-def headline_metrics(summary: pd.DataFrame) -> dict[str, float]:
-    """The ledger's numbers from the per-process summary table (one row per process)."""
-
-    def finite(values: pd.Series) -> np.ndarray:
-        array = np.asarray(values, dtype=float)
-        return array[np.isfinite(array)]
-
-    pwsep_share = finite(summary.pwsep_found / summary.vertices)
-    multiset_gap = finite(summary.wsep_multiset_distinct_at_n - summary.misl_k_distinct_at_n)
-    forced_gap = finite(summary.wsep_distinct_distinct_at_n - summary.on_kl_sphere)
-    spearman = finite(summary.lsepin_cost_spearman)
-    return {
-        "interior_vertices": float(summary.interior.sum()),
-        "wsep_minus_misl_multiset": float(multiset_gap.min()) if len(multiset_gap) else np.nan,
-        "wsep_minus_misl_forced": float(forced_gap.min()) if len(forced_gap) else np.nan,
-        "pwsep_share_found": float(pwsep_share.min()) if len(pwsep_share) else np.nan,
-        "lsepin_cost_spearman": float(spearman.mean()) if len(spearman) else np.nan,
-    }
+def _seeds(name: str, values: Any) -> tuple[int, ...]:
+    seeds = check_int_list(name, values, minimum=0, maximum=2**32 - 1)
+    if len(seeds) > MAXIMA[name]:
+        raise ParameterError(f"parameter {name!r} lists {len(seeds)} seeds; at most {MAXIMA[name]} are allowed")
+    return tuple(seeds)

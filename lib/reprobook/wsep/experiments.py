@@ -27,7 +27,13 @@ from reprobook.wsep.discovery import (
 from reprobook.wsep.information import blahut_arimoto, capacity_cvxpy, lsepin, mutual_information
 from reprobook.wsep.learners import learned_pwsep, train_skills
 from reprobook.wsep.mdp import ControlledMarkovProcess, gridworld, three_state_example
-from reprobook.wsep.occupancy import brute_force_occupancies, lasso_occupancies, occupancy
+from reprobook.wsep.occupancy import (
+    brute_force_occupancies,
+    deterministic_occupancies,
+    greedy_policies,
+    lasso_occupancies,
+    occupancy,
+)
 from reprobook.wsep.polytope import extreme_points_fast, sampled_vertices
 from reprobook.wsep.transport import ground_cost, wasserstein_matrix
 
@@ -215,8 +221,11 @@ def run_exact(config: ExactConfig) -> ExactResult:
         return float(match[column].iloc[0]) if len(match) else np.nan
 
     interior = ~on_sphere
-    rho = (spearmanr(lsepin_sets.lsepin, lsepin_sets.w_adaptation_cost).statistic
-           if len(lsepin_sets) > 2 and lsepin_sets.lsepin.nunique() > 1 else np.nan)
+    testable = len(lsepin_sets) > 2 and lsepin_sets.lsepin.nunique() > 1
+    rho = spearmanr(lsepin_sets.lsepin, lsepin_sets.w_adaptation_cost).statistic if testable else np.nan
+    # the control: the same correlation after shuffling which skill set each LSEPIN belongs to
+    shuffled = (spearmanr(np.random.default_rng(config.seed + 1).permutation(lsepin_sets.lsepin.to_numpy()),
+                          lsepin_sets.w_adaptation_cost).statistic if testable else np.nan)
     summary = pd.DataFrame([{
         "grid": mdp.name, "states": mdp.n_states, "deterministic_policies": n_policies,
         "distinct_occupancies": n_points, "vertices": n, "brute_force_equals_lasso": brute_equal,
@@ -231,6 +240,7 @@ def run_exact(config: ExactConfig) -> ExactResult:
         "wsep_distinct_distinct_at_n": at("WSEP(k), distinct skills", n, "distinct_vertices"),
         "misl_k_distinct_at_n": at("MISL-k", n, "distinct_vertices"),
         "lsepin_cost_spearman": rho,
+        "lsepin_cost_spearman_shuffled": shuffled,
     }])
     vertex_frame = pd.DataFrame({
         "vertex": np.arange(n), "kl_to_centre": capacity.kl_to_centre, "misl_weight": capacity.weights,
@@ -245,6 +255,14 @@ def run_exact(config: ExactConfig) -> ExactResult:
     vertex_frame = pd.concat([vertex_frame, centre], ignore_index=True)
     timing_frame = pd.DataFrame({"grid": mdp.name, "stage": list(timings), "seconds": list(timings.values())})
     return ExactResult(summary, vertex_frame, per_k, lsepin_sets, pwsep_rows, timing_frame)
+
+
+def _vertices_matched(points: np.ndarray, vertices: np.ndarray) -> int:
+    """How many of ``vertices`` appear among ``points`` (to 1e-9)."""
+    if len(points) == 0:
+        return 0
+    gaps = np.abs(np.asarray(vertices)[:, None, :] - np.asarray(points)[None, :, :]).max(axis=2)
+    return int((gaps.min(axis=1) <= 1e-9).sum())
 
 
 @dataclass(frozen=True)
@@ -278,11 +296,18 @@ def run_learned(config: LearnedConfig) -> dict[str, pd.DataFrame]:
         learned, steps = learned_pwsep(mdp, cost, uniform, max_skills=len(vertices) + 1, seed=config.seed)
         trace = steps.rename(columns={"skill": "step", "hull_distance": "objective"})
         learned_value, optimum = float(len(learned)), float(len(vertices))
+        # the control: as many skills from the optima of random rewards, with no hull distance
+        rewards = np.random.default_rng(config.seed).standard_normal((len(vertices), mdp.n_states))
+        control = deterministic_occupancies(mdp, greedy_policies(mdp, rewards))
+        extra = {"vertices_found": _vertices_matched(learned, vertices),
+                 "random_reward_vertices_found": _vertices_matched(control, vertices),
+                 "certified": bool(steps.certified.iloc[-1])}
     else:
         result = train_skills(mdp, config.objective, config.n_skills, config.seed, steps=config.steps,
                               learning_rate=config.learning_rate, cost=cost, epsilon=config.epsilon,
                               sinkhorn_iter=config.sinkhorn_iter)
         learned, trace = result.occupancies, result.trace
+        extra = {}
         if config.objective == "misl":
             learned_value = mutual_information(learned)
             optimum = mutual_information(vertices[misl_k_local_search(vertices, config.n_skills)])
@@ -294,7 +319,7 @@ def run_learned(config: LearnedConfig) -> dict[str, pd.DataFrame]:
     summary = pd.DataFrame([{
         "grid": mdp.name, "objective": config.objective, "seed": config.seed, "skills": len(learned),
         "distinct_vertices": len(set(nearest.tolist())), "vertices": len(vertices),
-        "learned_value": learned_value, "exact_optimum": optimum, "seconds": seconds,
+        "learned_value": learned_value, "exact_optimum": optimum, **extra, "seconds": seconds,
     }])
     trace = trace.assign(objective_name=config.objective, seed=config.seed)
     return {"summary": summary, "trace": trace}

@@ -1,4 +1,4 @@
-"""Tabular controlled Markov processes: gridworlds with walls, a 3-state example, a corridor.
+"""Tabular controlled Markov processes: gridworlds with walls, a 3-state example, a corridor, random ones.
 
 A controlled Markov process (an MDP without reward) is a transition tensor ``P[s, a, s']``, a start
 distribution and a discount. The skill-discovery geometry of the chapter lives in the set of
@@ -21,6 +21,7 @@ __all__ = [
     "gridworld",
     "three_state_example",
     "corridor",
+    "random_process",
     "occupancy_grid",
     "GRID_ACTIONS",
 ]
@@ -152,6 +153,32 @@ def corridor(length: int, gamma: float = 0.9) -> ControlledMarkovProcess:
     keep = [0, 3, 4]  # up/down are stays on a single row
     return ControlledMarkovProcess(grid.transitions[:, keep, :], grid.start, gamma, grid.coords,
                                    grid.name, grid.shape)
+
+
+def random_process(n_states: int, n_actions: int, seed: int, *, deterministic: bool = True,
+                   concentration: float = 0.5, gamma: float = 0.9) -> ControlledMarkovProcess:
+    """A random process: each (s, a) leads to a uniformly drawn next state (``deterministic``), or
+    to a Dirichlet(``concentration``) distribution over next states. Start in state 0; the states
+    sit on a line (coords (0, i)), so the Manhattan cost is |i − j| [ours].
+
+    >>> mdp = random_process(5, 3, seed=1)
+    >>> mdp.n_states, mdp.n_actions, mdp.is_deterministic, mdp.start_state
+    (5, 3, True, 0)
+    >>> random_process(4, 2, seed=1, deterministic=False).is_deterministic
+    False
+    """
+    if n_states < 2 or n_actions < 1:
+        raise ValueError(f"a random process needs n_states >= 2 and n_actions >= 1, got {n_states}, {n_actions}")
+    rng = np.random.default_rng(seed)
+    if deterministic:
+        transitions = _from_next_state(rng.integers(0, n_states, size=(n_states, n_actions)))
+    else:
+        transitions = rng.dirichlet(np.full(n_states, concentration), size=(n_states, n_actions))
+    start = np.zeros(n_states)
+    start[0] = 1.0
+    coords = np.column_stack([np.zeros(n_states), np.arange(n_states, dtype=float)])
+    kind = "deterministic" if deterministic else "stochastic"
+    return ControlledMarkovProcess(transitions, start, gamma, coords, f"random {kind} #{seed}", (1, n_states))
 
 
 def occupancy_grid(mdp: ControlledMarkovProcess, values: np.ndarray) -> np.ndarray:

@@ -23,11 +23,12 @@ from reprobook.wsep.mdp import ControlledMarkovProcess
 
 __all__ = ["GROUND_COSTS", "ground_cost", "wasserstein", "wasserstein_matrix", "sinkhorn"]
 
-GROUND_COSTS = ("manhattan", "shortest_path")
+GROUND_COSTS = ("manhattan", "shortest_path", "discrete")
 
 
 def ground_cost(mdp: ControlledMarkovProcess, kind: str = "manhattan") -> np.ndarray:
-    """The state-to-state cost matrix: ``"manhattan"`` (grid coordinates) or ``"shortest_path"``.
+    """The state-to-state cost matrix: ``"manhattan"`` (grid coordinates), ``"shortest_path"``, or
+    ``"discrete"`` (1 between any two different states, so W is the total-variation distance).
 
     >>> from reprobook.wsep.mdp import gridworld
     >>> walled = gridworld(3, 4, walls=[(0, 2), (2, 2)])
@@ -40,6 +41,8 @@ def ground_cost(mdp: ControlledMarkovProcess, kind: str = "manhattan") -> np.nda
         adjacency = (mdp.transitions.max(axis=1) > 0).astype(float)
         np.fill_diagonal(adjacency, 0.0)
         return shortest_path(csr_matrix(adjacency), directed=False, unweighted=True)
+    if kind == "discrete":
+        return 1.0 - np.eye(mdp.n_states)
     raise ValueError(f"ground cost must be one of {', '.join(GROUND_COSTS)}; got {kind!r}")
 
 
