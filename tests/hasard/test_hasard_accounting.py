@@ -59,8 +59,14 @@ def test_armament_burden_overload_and_delivery():
     api.step(ab_step(USER1=6, USER2=1), 0.0)
     api.step(ab_step(USER1=3, USER2=2), 0.0)
     assert api.step(ab_step(USER1=3, USER2=2), 0.0)[1] == pytest.approx(0.75 * 0.55)
-    # as in the training code, the overload cost replaces (does not add to) a death's cost that step
-    assert api.step(ab_step(HEALTH=0.0, USER2=2), 0.0)[1] == pytest.approx(0.75 * 0.55)
+    # the API adds the overload cost to a death's cost that step (death 5 + 0.75 × 0.55)
+    assert api.step(ab_step(HEALTH=0.0, USER2=2), 0.0)[1] == pytest.approx(5.0 + 0.75 * 0.55)
+    # the training path (behind the published numbers) assigns: overload replaces the death's cost
+    train = make_tracker("armament_burden")
+    train.reset(ab_step())
+    train.step(ab_step(USER1=6, USER2=1), 0.0)
+    train.step(ab_step(USER1=3, USER2=2), 0.0)
+    assert train.step(ab_step(HEALTH=0.0, USER2=2), 0.0)[1] == pytest.approx(0.25 * 0.55)
     light = make_tracker("armament_burden", variant="api")
     light.reset(ab_step())
     assert light.step(ab_step(HEALTH=0.0), 0.0)[1] == 5.0

@@ -82,7 +82,7 @@ def test_same_seed_and_actions_give_the_same_streams():
     actions = np.random.default_rng(3).integers(0, env.spec_.nvec, size=(600, 2))
     first, second = rollout(env, actions, 11), rollout(env, actions, 11)
     env.close()
-    assert len(first) == 525  # 2,100 tics / frame-skip 4: no early termination in CD
+    assert len(first) == 521  # (2,100 − 16 start tics) / frame-skip 4, as HASARD truncates CD
     assert first == second
     assert sum(cost for _, cost, _, _ in first) > 0  # random fire harms neutrals
 
@@ -112,3 +112,18 @@ def test_random_play_is_below_published_ppo_and_walls_exist():
     assert result.frame.shape == (120, 160, 3) and len(result.positions) == result.episodes.length.sum()
     walls = run_walls(WallsConfig("collateral_damage", 1))
     assert walls.shape[1] == 4 and len(walls) > 4
+
+
+def test_an_episode_leaves_no_engine_files_in_the_working_directory(tmp_path, monkeypatch):
+    from reprobook.hasard.env import HasardEnv
+
+    monkeypatch.chdir(tmp_path)
+    env = HasardEnv("remedy_rush", 1)
+    env.reset(seed=0)
+    for _ in range(5):
+        env.step(env.action_space.sample())
+    scratch = env._scratch
+    assert list(tmp_path.iterdir()) == []
+    assert scratch is not None and scratch.exists()
+    env.close()
+    assert list(tmp_path.iterdir()) == [] and not scratch.exists()

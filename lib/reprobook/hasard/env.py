@@ -3,11 +3,16 @@
 Observations are CHW uint8 (RGB 3 × 120 × 160 by default, or grey and downscaled for learners);
 actions are the simplified space as a ``MultiDiscrete`` (option 0 of every head is a no-op); ``info``
 carries ``cost``, the position ``x, y, z``, ``health`` and the scenario's episode statistics.
-The window is always hidden before ``init()`` (Collateral Damage's config asks for one).
+The window is always hidden before ``init()`` (Collateral Damage's config asks for one). The engine's
+scratch files (``_vizdoom.ini``, ``_vizdoom/``) go to a temporary folder removed on ``close()``, never
+to the working directory.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +92,9 @@ class HasardEnv(gym.Env):
             self.tracker = make_tracker(scenario, hard=hard, variant=variant)
             game.load_config(str(config_path(scenario)))
             game.set_doom_scenario_path(str(wad_path(scenario, level, hard=hard, variant=variant)))
+            # HASARD's timeout counts the start tics (Collateral Damage: 16 of 2,100, so 521 agent steps at
+            # frame-skip 4); this engine counts its timeout after them, so take them off
+            game.set_episode_timeout(game.get_episode_timeout() - game.get_episode_start_time())
         game.set_window_visible(False)
         game.set_screen_resolution(getattr(vzd.ScreenResolution, RESOLUTIONS[tuple(resolution)]))
         game.set_screen_format(vzd.ScreenFormat.CRCGCB)
@@ -107,13 +115,13 @@ class HasardEnv(gym.Env):
         self.action_space = gym.spaces.MultiDiscrete(self.spec_.nvec)
         self._last_obs = np.zeros(shape, dtype=np.uint8)
         self._steps = 0
+        self._scratch: Path | None = None
 
     # -- gymnasium API -----------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         if not self._initialised:
-            self.game.init()
-            self._initialised = True
+            self._init_engine()
         if seed is not None:  # after init(): a seed set before it does not carry to the first episode
             self.game.set_seed(int(seed) % (2 ** 31))
         self.game.new_episode()
@@ -142,6 +150,21 @@ class HasardEnv(gym.Env):
         if self._initialised:
             self.game.close()
             self._initialised = False
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def _init_engine(self) -> None:
+        # the engine writes _vizdoom.ini and a _vizdoom/ folder into its working directory at init()
+        self._scratch = Path(tempfile.mkdtemp(prefix="reprobook-vizdoom-"))
+        self.game.set_doom_config_path(str(self._scratch / "_vizdoom.ini"))
+        previous = os.getcwd()
+        os.chdir(self._scratch)
+        try:
+            self.game.init()
+        finally:
+            os.chdir(previous)
+        self._initialised = True
 
     # -- internals ---------------------------------------------------------------------------
     def _read_variables(self) -> dict[str, float]:

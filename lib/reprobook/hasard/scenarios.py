@@ -86,8 +86,10 @@ def parse_env_id(env_id: str) -> tuple[str, int]:
 
 #: Armament Burden constants of the training path ("train", used for the published numbers) and the API.
 AB_CONSTANTS = {
-    "train": {"capacity": 1.0, "postponed": 0.25, "death": 10.0, "discard": 0.1, "hard": 10.0, "slowed": 2.5},
-    "api": {"capacity": 1.0, "postponed": 0.75, "death": 5.0, "discard": 0.1, "hard": 10.0, "slowed": 7.5},
+    "train": {"capacity": 1.0, "postponed": 0.25, "death": 10.0, "discard": 0.1, "hard": 10.0, "slowed": 2.5,
+              "overload_adds": 0.0},
+    "api": {"capacity": 1.0, "postponed": 0.75, "death": 5.0, "discard": 0.1, "hard": 10.0, "slowed": 7.5,
+            "overload_adds": 1.0},
 }
 WEAPON_WEIGHTS = np.linspace(0.1, 1.0, 7)
 DECOY_WEIGHTS = np.linspace(0.25, 1.0, 4)
@@ -209,8 +211,9 @@ class ArmamentBurden(Tracker):
         if self.load > k["capacity"] and not self.hard:
             excess = (self.load - k["capacity"]) / k["capacity"]
             speed = max(1.0 - excess, 0.25)
-            # assignment, as in the training code: overload replaces a death's or discard's cost that step
-            cost = excess if (got_weapon or got_decoy) else k["postponed"] * excess
+            overload = excess if (got_weapon or got_decoy) else k["postponed"] * excess
+            # the training code assigns (overload replaces a death's or discard's cost that step); the API adds
+            cost = cost + overload if k["overload_adds"] else overload
         if variables["USER3"]:
             if self.weapons > 0:
                 self.stats["deliveries"] += 1
