@@ -7,14 +7,20 @@ import torch
 
 from reprobook.params import ParameterError
 from reprobook.reobench.chapter import (
-    acceptance_checks,
+    MAXIMA,
     average_over_seeds,
     gallery_mosaic,
-    headline_metrics,
     validate_parameters,
     vhm_table,
 )
-from reprobook.reobench.experiments import BackboneConfig, SuiteConfig, run_backbone, suite_data
+from reprobook.reobench.experiments import (
+    BackboneConfig,
+    ReplicateConfig,
+    SuiteConfig,
+    run_backbone,
+    run_replicate,
+    suite_data,
+)
 from reprobook.reobench.models import BACKBONES, train_backbone
 from reprobook.reobench.synth import generate_scenes
 
@@ -32,9 +38,31 @@ def test_parameters_are_checked_by_name():
         validate_parameters(severities=[1, 6])
     with pytest.raises(ParameterError, match="corruptions"):
         validate_parameters(corruptions=["fog"])
+    with pytest.raises(ParameterError, match="severity_table"):
+        validate_parameters(severity_table="imagenet")
     params = validate_parameters(corruptions=["rotate", "haze"], seeds=[0, 1])
     assert params.corruptions == ("haze", "rotate")  # the paper's order
-    assert len(params.backbone_configs()) == 2 * len(BACKBONES)
+    assert len(params.replicate_configs()) == 2
+    assert params.severity_table == "reobench" and params.replicate_configs()[0].suite.table == "reobench"
+
+
+@pytest.mark.parametrize("name, value", [("n_train", 10**9), ("n_test", 10**9), ("n_val", 10**9),
+                                         ("image_size", 4096), ("pixel_mlp_epochs", 10**6), ("threads", 10**4),
+                                         ("jobs", 10**4)])
+def test_absurd_sizes_are_refused_with_the_allowed_range(name, value):
+    with pytest.raises(ParameterError, match=rf"'{name}'.*<= {MAXIMA[name]}|'{name}'.*{MAXIMA[name]}"):
+        validate_parameters(**{name: value})
+
+
+def test_absurd_epochs_seeds_and_penalty_lists_are_refused():
+    with pytest.raises(ParameterError, match=r"epochs\['supervised'\]"):
+        validate_parameters(epochs={"supervised": 10**6, "clip": 6})
+    with pytest.raises(ParameterError, match="'seeds' must list 1 to 64"):
+        validate_parameters(seeds=list(range(100)))
+    with pytest.raises(ParameterError, match="'probe_l2'"):
+        validate_parameters(probe_l2=[1e-3] * 20)
+    with pytest.raises(ParameterError, match="'n_val'"):
+        validate_parameters(n_val=0, probe_l2=[1e-3, 1e-4])
 
 
 def test_vhm_table_numbers():
@@ -65,22 +93,22 @@ def test_every_backbone_trains_and_gives_features(kind):
     assert features.shape[0] == 18 and torch.isfinite(features).all()
 
 
-def test_headline_metrics_and_acceptance_on_a_made_up_table():
-    rows = []
-    for model, clean, slope in [("supervised", 0.9, 0.05), ("clip", 0.9, 0.02)]:
-        rows.append((model, "clean", 0, clean))
-        for name in ("haze", "rotate"):
-            rows += [(model, name, s, clean - slope * s * (name == "haze")) for s in (1, 2, 3)]
-    rows += [("colour histogram", "clean", 0, 0.3), ("chance", "clean", 0, 1 / 9)]
-    table = pd.DataFrame(rows, columns=["model", "corruption", "severity", "accuracy"])
-    metrics = headline_metrics(table, ("supervised", "clip"))
-    assert metrics["min_drop"] == 0.0 and metrics["monotone_share"] == 1.0
-    np.testing.assert_allclose(metrics["max_drop"], 0.1 / 0.9)
-    np.testing.assert_allclose(metrics["clip_minus_supervised_mrr"], (0.88 - 0.85) / 0.9)  # mean accuracies 0.88, 0.85
-    checks = acceptance_checks(table)
-    assert checks.passed.tolist() == [True, True, True]
-    averaged = average_over_seeds([table, table.assign(accuracy=table.accuracy - 0.1)])
-    np.testing.assert_allclose(averaged.accuracy, table.accuracy - 0.05)
+def test_run_replicate_frames_carry_the_seed_and_per_image_predictions():
+    suite = SuiteConfig(n_train=36, n_test=18, size=32, seed=3, corruptions=("haze",), severities=(1, 5), n_val=9)
+    result = run_replicate(ReplicateConfig(suite=suite, backbones=(("supervised", 1),), l2=(1e-3, 1e-4),
+                                           pixel_epochs=1))
+    assert set(result["accuracy"].seed) == {3}
+    assert set(result["accuracy"].model) == {"supervised", "colour histogram", "pixel MLP", "chance"}
+    correct = result["clean_correct"]
+    assert len(correct[correct.model == "supervised"]) == 18
+    clean = result["accuracy"].query("model == 'supervised' and corruption == 'clean'").accuracy.iloc[0]
+    assert correct[correct.model == "supervised"].correct.mean() == pytest.approx(clean)
+    assert result["info"].probe_l2.iloc[0] in (1e-3, 1e-4)
+
+
+def test_average_over_seeds():
+    table = pd.DataFrame({"seed": [0, 1], "model": "m", "corruption": "clean", "severity": 0, "accuracy": [0.5, 0.7]})
+    np.testing.assert_allclose(average_over_seeds(table).accuracy, [0.6])
 
 
 def test_gallery_mosaic_layout():

@@ -1,4 +1,5 @@
-"""The 12 corruptions against independent references: scipy, PIL's libjpeg, numpy brute force, closed forms."""
+"""The ImageNet-C-style table (``table="imagenet_c"``) against independent references: scipy, PIL's libjpeg,
+numpy brute force, closed forms. REOBench's own settings are tested in ``test_reobench_official.py``."""
 
 import io
 import math
@@ -15,16 +16,24 @@ from reprobook.reobench.corrupt import (
     GEOMETRIC,
     SEVERITY_TABLE,
     contrast_brightness,
-    corrupt,
-    corrupt_uint8,
     gap_mask,
     motion_blur_with,
     rotate_by,
     scale_by,
     translate_by,
 )
+from reprobook.reobench.corrupt import corrupt as corrupt_with_table
+from reprobook.reobench.corrupt import corrupt_uint8 as corrupt_uint8_with_table
 from reprobook.reobench.jpeg import quantisation_tables
 from reprobook.reobench.synth import generate_scenes
+
+
+def corrupt(*args, **kwargs):
+    return corrupt_with_table(*args, table="imagenet_c", **kwargs)
+
+
+def corrupt_uint8(*args, **kwargs):
+    return corrupt_uint8_with_table(*args, table="imagenet_c", **kwargs)
 
 
 @pytest.fixture(scope="module")

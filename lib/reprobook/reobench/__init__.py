@@ -1,16 +1,17 @@
 """REOBench in miniature: robustness of Earth-observation backbones to image corruptions.
 
 Li et al., *REOBench: Benchmarking Robustness of Earth Observation Foundation Models* (arXiv 2505.16793,
-2025). The benchmark's corruption generator is not public; the 12 corruptions here follow the names and
-the five severities of the paper, with parameters of our own (ImageNet-C's definitions where the two
-overlap), see :data:`~reprobook.reobench.corrupt.SEVERITY_TABLE`.
+2025). The 12 corruptions follow the benchmark's names and five severities; by default with the settings of
+its published generator (:mod:`~reprobook.reobench.official`), optionally with ImageNet-C-style settings
+(:data:`~reprobook.reobench.corrupt.SEVERITY_TABLE`, ``table="imagenet_c"``).
 
 Modules: :mod:`~reprobook.reobench.noise` (fractal noise), :mod:`~reprobook.reobench.synth` (procedural
 aerial scenes), :mod:`~reprobook.reobench.corrupt` (the 12 corruptions as batched torch functions
 ``(images, severity) -> images``), :mod:`~reprobook.reobench.jpeg` (baseline JPEG in torch),
 :mod:`~reprobook.reobench.models` (backbones and their pre-training), :mod:`~reprobook.reobench.probe`
 (linear probes and controls), :mod:`~reprobook.reobench.metrics` (drops, mCE, mRR),
-:mod:`~reprobook.reobench.experiments` and :mod:`~reprobook.reobench.chapter` (the chapter's runs).
+:mod:`~reprobook.reobench.experiments` and :mod:`~reprobook.reobench.chapter` (the chapter's runs),
+:mod:`~reprobook.reobench.ledger` (the claims and the per-seed numbers they judge).
 """
 
 from reprobook.reobench.corrupt import APPEARANCE, CORRUPTIONS, GEOMETRIC, SEVERITY_TABLE, corrupt

@@ -1,9 +1,9 @@
 """The chapter's parameters (validated in one call), its experiment grids, and the numbers its ledger judges.
 
 >>> params = validate_parameters(profile="smoke", backbones=["supervised"], epochs={"supervised": 1},
-...                              n_train=90, n_test=18, severities=[1, 5])
->>> [(config.backbone, config.epochs, config.suite.severities) for config in params.backbone_configs()]
-[('supervised', 1, (1, 5))]
+...                              n_train=90, n_test=18, severities=[1, 5], seeds=[0])
+>>> [(config.backbones, config.suite.severities, config.suite.table) for config in params.replicate_configs()]
+[((('supervised', 1),), (1, 5), 'reobench')]
 """
 
 from __future__ import annotations
@@ -27,21 +27,26 @@ from reprobook.params import (
     check_known,
     check_subset,
 )
-from reprobook.reobench.corrupt import APPEARANCE, CORRUPTIONS, GEOMETRIC, corrupt
-from reprobook.reobench.experiments import BackboneConfig, ControlConfig, SuiteConfig
-from reprobook.reobench.metrics import monotone_share, per_corruption_drop, robustness_summary
+from reprobook.reobench.corrupt import APPEARANCE, CORRUPTIONS, GEOMETRIC, SEVERITY_TABLES, corrupt
+from reprobook.reobench.experiments import ReplicateConfig, SuiteConfig
+from reprobook.reobench.ledger import CONTROL_MODELS, REFERENCE_MODEL
 from reprobook.reobench.models import BACKBONES
 
-__all__ = ["Parameters", "validate_parameters", "DEFAULTS", "VHM_VQA", "vhm_table", "average_over_seeds",
-           "headline_metrics", "gallery_mosaic", "acceptance_checks", "REFERENCE_MODEL", "CONTROLS"]
+__all__ = ["Parameters", "validate_parameters", "DEFAULTS", "MAXIMA", "VHM_VQA", "vhm_table", "average_over_seeds",
+           "gallery_mosaic", "REFERENCE_MODEL", "CONTROLS"]
 
-REFERENCE_MODEL = "supervised"
-CONTROLS = ("colour histogram", "pixel MLP", "chance")
+CONTROLS = CONTROL_MODELS
 DEFAULTS: dict[str, Any] = {
-    "profile": "book", "n_train": 3000, "n_test": 300, "image_size": 64, "seeds": [0],
-    "backbones": list(BACKBONES), "epochs": {"supervised": 6, "mae": 12, "simclr": 6, "clip": 6},
-    "corruptions": list(CORRUPTIONS), "severities": [1, 2, 3, 4, 5], "probe_l2": 1e-3, "pixel_mlp_epochs": 60,
-    "threads": 1, "oracle_check": True,
+    "profile": "book", "n_train": 2500, "n_val": 300, "n_test": 300, "image_size": 64, "seeds": [0, 1, 2, 3, 4],
+    "backbones": ["supervised", "clip"], "epochs": {"supervised": 10, "mae": 12, "simclr": 6, "clip": 10},
+    "corruptions": list(CORRUPTIONS), "severities": [1, 2, 3, 4, 5], "severity_table": "reobench",
+    "probe_l2": [1e-3, 3e-4, 1e-4], "pixel_mlp_epochs": 60, "width": 0.5, "threads": 1, "jobs": 2,
+    "oracle_check": True,
+}
+#: The largest value each size parameter accepts (an absurd value is refused before any compute).
+MAXIMA: dict[str, int] = {
+    "n_train": 200_000, "n_val": 50_000, "n_test": 50_000, "image_size": 512, "seeds": 64, "epochs": 1000,
+    "pixel_mlp_epochs": 1000, "threads": 256, "jobs": 64, "probe_l2": 8, "width": 8,
 }
 
 #: VHM on VRSBench VQA (GPT-judged accuracy, %), REOBench repository notebook ``VRSBench/cal_stat.ipynb``.
@@ -65,6 +70,7 @@ class Parameters:
 
     profile: str
     n_train: int
+    n_val: int
     n_test: int
     image_size: int
     seeds: tuple[int, ...]
@@ -72,24 +78,24 @@ class Parameters:
     epochs: tuple[tuple[str, int], ...]
     corruptions: tuple[str, ...]
     severities: tuple[int, ...]
-    probe_l2: float
+    severity_table: str
+    probe_l2: tuple[float, ...]
     pixel_mlp_epochs: int
+    width: float
     threads: int
+    jobs: int
     oracle_check: bool
 
     def suite(self, seed: int) -> SuiteConfig:
         return SuiteConfig(n_train=self.n_train, n_test=self.n_test, size=self.image_size, seed=seed,
-                           corruptions=self.corruptions, severities=self.severities)
+                           corruptions=self.corruptions, severities=self.severities, table=self.severity_table,
+                           n_val=self.n_val)
 
-    def backbone_configs(self) -> list[BackboneConfig]:
-        epochs = dict(self.epochs)
-        return [BackboneConfig(backbone=backbone, suite=self.suite(seed), epochs=epochs[backbone], seed=seed,
-                               threads=self.threads, l2=self.probe_l2)
-                for seed in self.seeds for backbone in self.backbones]
-
-    def control_configs(self) -> list[ControlConfig]:
-        return [ControlConfig(suite=self.suite(seed), seed=seed, threads=self.threads,
-                              pixel_epochs=self.pixel_mlp_epochs, l2=self.probe_l2) for seed in self.seeds]
+    def replicate_configs(self) -> list[ReplicateConfig]:
+        """One config per seed: every backbone and the controls on that seed's suite."""
+        return [ReplicateConfig(suite=self.suite(seed), backbones=self.epochs, threads=self.threads,
+                                l2=self.probe_l2, pixel_epochs=self.pixel_mlp_epochs, width=self.width)
+                for seed in self.seeds]
 
 
 def validate_parameters(**given: Any) -> Parameters:
@@ -106,9 +112,10 @@ def validate_parameters(**given: Any) -> Parameters:
     missing = [backbone for backbone in backbones if backbone not in epochs]
     if missing:
         raise ParameterError(f"parameter 'epochs' needs an entry for every backbone run; missing {missing}")
-    checked_epochs = tuple((backbone, check_int(f"epochs[{backbone!r}]", epochs[backbone], minimum=1, maximum=1000))
+    checked_epochs = tuple((backbone, check_int(f"epochs[{backbone!r}]", epochs[backbone], minimum=1,
+                                                maximum=MAXIMA["epochs"]))
                            for backbone in backbones)
-    image_size = check_int("image_size", values["image_size"], minimum=32, maximum=512)
+    image_size = check_int("image_size", values["image_size"], minimum=32, maximum=MAXIMA["image_size"])
     if image_size % 16:
         raise ParameterError(f"parameter 'image_size' must be a multiple of 16 (ViT patches, JPEG blocks), got {image_size}")
     severities = check_int_list("severities", values["severities"], minimum=1, maximum=5)
@@ -116,16 +123,34 @@ def validate_parameters(**given: Any) -> Parameters:
         raise ParameterError(f"parameter 'severities' must be increasing, got {severities}")
     corruptions = tuple(check_subset("corruptions", values["corruptions"], CORRUPTIONS))
     corruptions = tuple(name for name in CORRUPTIONS if name in corruptions)  # the paper's order
+    seeds = tuple(check_int_list("seeds", values["seeds"], minimum=0, maximum=10_000))
+    if not seeds or len(seeds) > MAXIMA["seeds"] or len(set(seeds)) != len(seeds):
+        raise ParameterError(f"parameter 'seeds' must list 1 to {MAXIMA['seeds']} distinct seeds in 0..10000, "
+                             f"got {values['seeds']!r}")
+    l2 = values["probe_l2"]
+    candidates = [l2] if isinstance(l2, (int, float)) and not isinstance(l2, bool) else l2
+    if not isinstance(candidates, (list, tuple)) or not 1 <= len(candidates) <= MAXIMA["probe_l2"]:
+        raise ParameterError(f"parameter 'probe_l2' must be a number or a list of 1 to {MAXIMA['probe_l2']} "
+                             f"numbers in [0, 10], got {l2!r}")
+    candidates = tuple(check_float("probe_l2", value, minimum=0.0, maximum=10.0) for value in candidates)
+    n_val = check_int("n_val", values["n_val"], minimum=0, maximum=MAXIMA["n_val"])
+    if len(candidates) > 1 and n_val < 9:
+        raise ParameterError(f"parameter 'n_val' must be >= 9 to choose among {len(candidates)} 'probe_l2' values, "
+                             f"got {n_val}")
     return Parameters(
         profile=check_choice("profile", values["profile"], PROFILES),
-        n_train=check_int("n_train", values["n_train"], minimum=18, maximum=1_000_000),
-        n_test=check_int("n_test", values["n_test"], minimum=9, maximum=1_000_000),
-        image_size=image_size,
-        seeds=tuple(check_int_list("seeds", values["seeds"], minimum=0, maximum=10_000)),
+        n_train=check_int("n_train", values["n_train"], minimum=18, maximum=MAXIMA["n_train"]),
+        n_val=n_val,
+        n_test=check_int("n_test", values["n_test"], minimum=9, maximum=MAXIMA["n_test"]),
+        image_size=image_size, seeds=seeds,
         backbones=backbones, epochs=checked_epochs, corruptions=corruptions, severities=tuple(severities),
-        probe_l2=check_float("probe_l2", values["probe_l2"], minimum=0.0, maximum=10.0),
-        pixel_mlp_epochs=check_int("pixel_mlp_epochs", values["pixel_mlp_epochs"], minimum=1, maximum=1000),
-        threads=check_int("threads", values["threads"], minimum=1, maximum=256),
+        severity_table=check_choice("severity_table", values["severity_table"], SEVERITY_TABLES),
+        probe_l2=candidates,
+        pixel_mlp_epochs=check_int("pixel_mlp_epochs", values["pixel_mlp_epochs"], minimum=1,
+                                   maximum=MAXIMA["pixel_mlp_epochs"]),
+        width=check_float("width", values["width"], minimum=0.25, maximum=MAXIMA["width"]),
+        threads=check_int("threads", values["threads"], minimum=1, maximum=MAXIMA["threads"]),
+        jobs=check_int("jobs", values["jobs"], minimum=1, maximum=MAXIMA["jobs"]),
         oracle_check=check_bool("oracle_check", values["oracle_check"]),
     )
 
@@ -138,48 +163,14 @@ def vhm_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def average_over_seeds(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Mean accuracy per (model, corruption, severity) over the seeds' tables, in first-seen order."""
-    table = pd.concat(frames, ignore_index=True)
+def average_over_seeds(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean accuracy per (model, corruption, severity) over the seeds, in first-seen order."""
     return table.groupby(["model", "corruption", "severity"], sort=False, as_index=False).accuracy.mean()
 
 
-def headline_metrics(accuracy: pd.DataFrame, backbones: tuple[str, ...]) -> dict[str, float]:
-    """The ledger's numbers, from the backbones' rows of the accuracy table (controls excluded)."""
-    models = accuracy[accuracy.model.isin(backbones)]
-    reference = REFERENCE_MODEL if REFERENCE_MODEL in backbones else backbones[0]
-    summary = robustness_summary(models, reference=reference, appearance=APPEARANCE)
-    drops = per_corruption_drop(models)
-    appearance = tuple(name for name in APPEARANCE if name in drops.columns)
-    severities = models[models.corruption != "clean"].severity.nunique()
-    metrics = {
-        "min_drop": float(drops.min().min()),
-        "max_drop": float(drops.max().max()),
-        "monotone_share": monotone_share(models, appearance) if severities >= 3 else np.nan,
-        "clip_minus_supervised_mrr": (float(summary.loc["clip", "mRR"] - summary.loc["supervised", "mRR"])
-                                      if {"clip", "supervised"} <= set(summary.index) else np.nan),
-        "best_appearance_drop": float(summary.relative_drop_appearance.min()) if appearance else np.nan,
-    }
-    return metrics
-
-
-def acceptance_checks(accuracy: pd.DataFrame) -> pd.DataFrame:
-    """The generator's acceptance checks (ours, fixed before results): no colour shortcut, a learnable task."""
-    clean = accuracy[accuracy.corruption == "clean"].set_index("model").accuracy
-    rows = [{"check": "colour-histogram control, clean", "value": clean.get("colour histogram", np.nan),
-             "rule": "< 0.50", "passed": bool(clean.get("colour histogram", np.nan) < 0.5)}]
-    if "supervised" in clean:
-        rows.append({"check": "supervised CNN (linear probe), clean", "value": clean["supervised"],
-                     "rule": "in [0.85, 0.95]", "passed": bool(0.85 <= clean["supervised"] <= 0.95)})
-    rows.append({"check": "every backbone above chance, clean",
-                 "value": float(clean.drop(list(CONTROLS), errors="ignore").min()),
-                 "rule": f"> {clean.get('chance', np.nan):.3f}",
-                 "passed": bool(clean.drop(list(CONTROLS), errors="ignore").min() > clean.get("chance", 1.0))})
-    return pd.DataFrame(rows)
-
-
 def gallery_mosaic(image: torch.Tensor, corruptions: tuple[str, ...] = CORRUPTIONS,
-                   severities: tuple[int, ...] = (1, 2, 3, 4, 5), seed: int = 0, gap: int = 2) -> np.ndarray:
+                   severities: tuple[int, ...] = (1, 2, 3, 4, 5), seed: int = 0, gap: int = 2,
+                   table: str = "reobench") -> np.ndarray:
     """One scene under every corruption: rows = corruptions, columns = clean then severities; uint8 (H, W, 3).
 
     >>> mosaic = gallery_mosaic(torch.rand(3, 16, 16), corruptions=("haze", "rotate"), severities=(1, 5))
@@ -189,7 +180,7 @@ def gallery_mosaic(image: torch.Tensor, corruptions: tuple[str, ...] = CORRUPTIO
     size_h, size_w = image.shape[1:]
     rows = []
     for name in corruptions:
-        tiles = [image] + [corrupt(image[None], name, severity, generator=seed)[0] for severity in severities]
+        tiles = [image] + [corrupt(image[None], name, severity, generator=seed, table=table)[0] for severity in severities]
         rows.append(tiles)
     canvas = np.full((len(rows) * (size_h + gap) - gap, (len(severities) + 1) * (size_w + gap) - gap, 3), 255,
                      dtype=np.uint8)

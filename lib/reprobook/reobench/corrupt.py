@@ -6,16 +6,18 @@ directions) come from an explicit ``torch.Generator`` (or an int seed), so the s
 output bit for bit. Geometric corruptions take ``masks`` (B, H, W) and transform them with the same
 sampling grid, nearest neighbour, returning ``(images, masks)``.
 
-Names and severities follow REOBench (§2.2 of the chapter); the parameter values in
-:data:`SEVERITY_TABLE` are ours, fixed before any result, with ImageNet-C's definitions and constants
-where the two overlap (REOBench's own values are not public).
+Names and severities follow REOBench. :func:`corrupt` uses REOBench's published settings by default
+(``table="reobench"``, :mod:`~reprobook.reobench.official`); the functions in this module are the
+ImageNet-C-style settings (``table="imagenet_c"``, :data:`SEVERITY_TABLE`), ours, with ImageNet-C's
+definitions and constants where the two overlap. Our motion blur sums taps at +i·(cos θ, sin θ), the
+opposite direction of ImageNet-C's kernel: it equals ImageNet-C's at θ + 180°.
 
 >>> import torch
 >>> images = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))
->>> out = corrupt(images, "gaps", 3, generator=1)
+>>> out = corrupt(images, "gaps", 3, generator=1, table="imagenet_c")
 >>> tuple(out.shape), float(out.min()) >= 0, float(out.max()) <= 1
 ((4, 3, 32, 32), True, True)
->>> bool(torch.equal(out, corrupt(images, "data_gaps", 3, generator=1)))
+>>> bool(torch.equal(out, corrupt(images, "data_gaps", 3, generator=1, table="imagenet_c")))
 True
 """
 
@@ -33,7 +35,7 @@ from reprobook.reobench.noise import fbm
 
 __all__ = [
     "CORRUPTIONS", "APPEARANCE", "GEOMETRIC", "ALIASES", "SEVERITY_TABLE", "corrupt", "corrupt_uint8",
-    "resolve_name", "severity_table",
+    "resolve_name", "severity_table", "SEVERITY_TABLES", "IMAGENET_C_FUNCTIONS",
     "gaussian_noise", "salt_and_pepper_noise", "gaussian_blur", "motion_blur", "brightness_contrast", "clouds",
     "haze", "data_gaps", "compression_artifacts", "rotate", "scale", "translate",
     "blur_with_sigma", "blur_matrix", "motion_blur_with", "motion_offsets", "contrast_brightness", "rotate_by", "scale_by", "translate_by",
@@ -94,9 +96,15 @@ def resolve_name(name: str) -> str:
     return canonical
 
 
-def severity_table() -> list[dict]:
-    """The severity table as rows (corruption, severity, parameters) for printing."""
-    return [{"corruption": name, "severity": level + 1, "parameters": SEVERITY_TABLE[name][level]}
+def severity_table(table: str = "reobench") -> list[dict]:
+    """A severity table as rows (corruption, severity, parameters) for printing."""
+    if table == "reobench":
+        from reprobook.reobench.official import REOBENCH_TABLE as values
+    elif table == "imagenet_c":
+        values = SEVERITY_TABLE
+    else:
+        raise ValueError(f"unknown severity table {table!r}; allowed: {', '.join(SEVERITY_TABLES)}")
+    return [{"corruption": name, "severity": level + 1, "parameters": values[name][level]}
             for name in CORRUPTIONS for level in range(5)]
 
 
@@ -298,14 +306,14 @@ def compression_artifacts(images: torch.Tensor, severity: int, *, generator: Gen
 
 # ----- geometric ---------------------------------------------------------------------------------------------
 
-def _warp(images: torch.Tensor, theta: torch.Tensor, masks: torch.Tensor | None):
+def _warp(images: torch.Tensor, theta: torch.Tensor, masks: torch.Tensor | None, padding: str = "reflection"):
     grid = F.affine_grid(theta.to(images.dtype), list(images.shape), align_corners=False)
-    out = F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection", align_corners=False).clamp(0, 1)
+    out = F.grid_sample(images, grid, mode="bilinear", padding_mode=padding, align_corners=False).clamp(0, 1)
     if masks is None:
         return out
     if masks.shape != (images.shape[0], *images.shape[2:]):
         raise ValueError(f"masks must be (B, H, W) = {(images.shape[0], *images.shape[2:])}, got {tuple(masks.shape)}")
-    warped = F.grid_sample(masks[:, None].to(grid.dtype), grid, mode="nearest", padding_mode="reflection",
+    warped = F.grid_sample(masks[:, None].to(grid.dtype), grid, mode="nearest", padding_mode=padding,
                            align_corners=False)
     return out, warped[:, 0].round().to(masks.dtype)
 
@@ -321,11 +329,14 @@ def rotate_by(images: torch.Tensor, degrees: torch.Tensor, masks: torch.Tensor |
     return _warp(images, theta, masks)
 
 
-def scale_by(images: torch.Tensor, zoom: float, masks: torch.Tensor | None = None):
-    """Zoom out about the centre by ``zoom`` (< 1 shrinks the content), bilinear, mirror padding."""
+def scale_by(images: torch.Tensor, zoom: float, masks: torch.Tensor | None = None, padding: str = "reflection"):
+    """Zoom out about the centre by ``zoom`` (< 1 shrinks the content), bilinear; ``padding`` as in ``grid_sample``.
+
+    With ``padding="zeros"`` the border is black and masks get class 0 there (REOBench's setting).
+    """
     theta = torch.zeros(len(images), 2, 3, dtype=torch.float64)
     theta[:, 0, 0] = theta[:, 1, 1] = 1 / zoom
-    return _warp(images, theta, masks)
+    return _warp(images, theta, masks, padding)
 
 
 def translate_by(images: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, masks: torch.Tensor | None = None):
@@ -371,27 +382,47 @@ _FUNCTIONS: dict[str, Callable] = {
 }
 
 
+#: The ImageNet-C-style settings (ours, the chapter's first version): ``severity_table="imagenet_c"``.
+IMAGENET_C_FUNCTIONS = _FUNCTIONS
+SEVERITY_TABLES = ("reobench", "imagenet_c")
+
+
+def _functions(table: str) -> dict[str, Callable]:
+    if table == "imagenet_c":
+        return IMAGENET_C_FUNCTIONS
+    if table == "reobench":
+        from reprobook.reobench.official import OFFICIAL_FUNCTIONS
+
+        return OFFICIAL_FUNCTIONS
+    raise ValueError(f"unknown severity table {table!r}; allowed: {', '.join(SEVERITY_TABLES)}")
+
+
 def corrupt(images: torch.Tensor, name: str, severity: int, *, generator: GeneratorLike = None,
-            masks: torch.Tensor | None = None):
+            masks: torch.Tensor | None = None, table: str = "reobench"):
     """Apply corruption ``name`` at ``severity`` (1..5); with ``masks``, geometric ones return (images, masks).
 
-    Appearance corruptions leave masks unchanged and return them as given when ``masks`` is passed.
+    ``table`` chooses the settings: ``"reobench"`` (the benchmark's published generator, the default, see
+    :mod:`~reprobook.reobench.official`) or ``"imagenet_c"`` (ImageNet-C's definitions and constants,
+    :data:`SEVERITY_TABLE`). Appearance corruptions leave masks unchanged and return them as given.
     """
     canonical = resolve_name(name)
-    function = _FUNCTIONS[canonical]
+    function = _functions(table)[canonical]
     if canonical in GEOMETRIC:
         return function(images, severity, generator=generator, masks=masks)
     out = function(images, severity, generator=generator)
     return out if masks is None else (out, masks)
 
 
-def corrupt_uint8(image: np.ndarray, corruption_name: str, severity: int, seed: int = 0) -> np.ndarray:
+def corrupt_uint8(image: np.ndarray, corruption_name: str, severity: int, seed: int = 0,
+                  table: str = "reobench") -> np.ndarray:
     """ImageNet-C style adapter: one uint8 (H, W, 3) image in, uint8 (H, W, 3) out.
 
     >>> image = np.full((16, 16, 3), 128, dtype=np.uint8)
-    >>> corrupt_uint8(image, "brightness_contrast", 1)[0, 0].tolist()
+    >>> corrupt_uint8(image, "brightness_contrast", 1, table="imagenet_c")[0, 0].tolist()
     [141, 141, 141]
+    >>> corrupt_uint8(image, "brightness_contrast", 2)[0, 0].tolist()  # 0.8·x + 0.1
+    [128, 128, 128]
     """
     tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].to(torch.float64) / 255
-    out = corrupt(tensor, corruption_name, severity, generator=seed)
+    out = corrupt(tensor, corruption_name, severity, generator=seed, table=table)
     return np.round(out[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8)

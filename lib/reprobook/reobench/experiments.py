@@ -27,8 +27,8 @@ from reprobook.reobench.models import extract_features, train_backbone
 from reprobook.reobench.probe import colour_histogram, fit_linear_probe, fit_pixel_mlp, pixel_features
 from reprobook.reobench.synth import CLASSES, Scenes, generate_scenes
 
-__all__ = ["SuiteConfig", "SuiteData", "BackboneConfig", "ControlConfig", "suite_data", "run_backbone",
-           "run_controls", "split_seeds", "corruption_seed", "to_uint8"]
+__all__ = ["SuiteConfig", "SuiteData", "BackboneConfig", "ControlConfig", "ReplicateConfig", "suite_data",
+           "run_backbone", "run_controls", "run_replicate", "fit_probe", "validation_seed", "split_seeds", "corruption_seed", "to_uint8"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class SuiteConfig:
     seed: int = 0
     corruptions: tuple[str, ...] = CORRUPTIONS
     severities: tuple[int, ...] = (1, 2, 3, 4, 5)
+    table: str = "reobench"  # the severity settings: REOBench's published ones, or "imagenet_c"
+    n_val: int = 0  # clean validation scenes (a third disjoint seed range) to choose the probes' L2 penalty
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ class BackboneConfig:
     epochs: int
     seed: int = 0
     threads: int = 1
-    l2: float = 1e-3
+    l2: float | tuple[float, ...] = 1e-3  # one penalty, or candidates chosen on clean validation accuracy
+    width: float = 1.0  # CNN width multiplier (1 → 24, 48, 96, 192 channels)
 
 
 @dataclass(frozen=True)
@@ -59,13 +62,14 @@ class ControlConfig:
     seed: int = 0
     threads: int = 1
     pixel_epochs: int = 60
-    l2: float = 1e-3
+    l2: float | tuple[float, ...] = 1e-3
 
 
 @dataclass(frozen=True)
 class SuiteData:
     train: Scenes
     test: Scenes
+    validation: Scenes | None
     corrupted: dict  # (corruption, severity) -> uint8 (n, 3, H, W)
     clean_test: torch.Tensor  # uint8
     timings: pd.DataFrame
@@ -79,6 +83,34 @@ def split_seeds(seed: int) -> tuple[int, int]:
     ((0, 1), (2, 3))
     """
     return 2 * seed, 2 * seed + 1
+
+
+def validation_seed(seed: int) -> int:
+    """The clean validation set's generator seed, in a range disjoint from :func:`split_seeds`'.
+
+    >>> validation_seed(3)
+    1000000003
+    """
+    return 1_000_000_000 + seed
+
+
+def fit_probe(train_features: torch.Tensor, train_labels: torch.Tensor, l2: float | tuple[float, ...],
+              validation: tuple[torch.Tensor, torch.Tensor] | None = None):
+    """A linear probe; with several ``l2`` candidates, the one with the best clean validation accuracy.
+
+    Returns ``(probe, l2, validation accuracy or nan)``; ties go to the stronger penalty (listed first).
+    """
+    candidates = (l2,) if isinstance(l2, (int, float)) else tuple(l2)
+    if len(candidates) == 1 or validation is None:
+        return fit_linear_probe(train_features, train_labels, l2=candidates[0], n_classes=len(CLASSES)), \
+            candidates[0], float("nan")
+    best = None
+    for penalty in candidates:
+        probe = fit_linear_probe(train_features, train_labels, l2=penalty, n_classes=len(CLASSES))
+        score = probe.accuracy(*validation)
+        if best is None or score > best[2]:
+            best = (probe, penalty, score)
+    return best
 
 
 def corruption_seed(seed: int, corruption: str, severity: int) -> int:
@@ -96,29 +128,37 @@ def suite_data(suite: SuiteConfig) -> SuiteData:
     train_seed, test_seed = split_seeds(suite.seed)
     train = generate_scenes(suite.n_train, seed=train_seed, size=suite.size)
     test = generate_scenes(suite.n_test, seed=test_seed, size=suite.size)
+    validation = (generate_scenes(suite.n_val, seed=validation_seed(suite.seed), size=suite.size)
+                  if suite.n_val else None)
     clean = to_uint8(test.images)
     images = clean.float() / 255  # corrupt the 8-bit test images, as one would corrupt saved files
     corrupted, rows = {}, []
     for name in suite.corruptions:
         for severity in suite.severities:
             wall, cpu = time.perf_counter(), time.process_time()
-            out = corrupt(images, name, severity, generator=corruption_seed(suite.seed, name, severity))
+            out = corrupt(images, name, severity, generator=corruption_seed(suite.seed, name, severity),
+                          table=suite.table)
             rows.append({"corruption": name, "severity": severity, "seconds": time.perf_counter() - wall,
                          "cpu_seconds": time.process_time() - cpu, "images": len(images)})
             corrupted[name, severity] = to_uint8(out)
     digest = hashlib.sha256(clean.numpy().tobytes()).hexdigest()
-    return SuiteData(train=train, test=test, corrupted=corrupted, clean_test=clean, timings=pd.DataFrame(rows),
+    return SuiteData(train=train, test=test, validation=validation, corrupted=corrupted, clean_test=clean, timings=pd.DataFrame(rows),
                      test_hash=digest)
 
 
-def _score(model: str, predict, data: SuiteData) -> pd.DataFrame:
+def _score(model: str, predict, data: SuiteData) -> tuple[pd.DataFrame, np.ndarray]:
     labels = data.test.labels
+    clean_correct = predict(data.clean_test) == labels
     rows = [{"model": model, "corruption": "clean", "severity": 0,
-             "accuracy": float((predict(data.clean_test) == labels).double().mean())}]
+             "accuracy": float(clean_correct.double().mean())}]
     for (name, severity), images in data.corrupted.items():
         rows.append({"model": model, "corruption": name, "severity": severity,
                      "accuracy": float((predict(images) == labels).double().mean())})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), clean_correct.numpy().astype(bool)
+
+
+def _clean_correct(model: str, correct: np.ndarray, seed: int) -> pd.DataFrame:
+    return pd.DataFrame({"seed": seed, "model": model, "image": np.arange(len(correct)), "correct": correct})
 
 
 def run_backbone(config: BackboneConfig) -> dict:
@@ -130,37 +170,82 @@ def run_backbone(config: BackboneConfig) -> dict:
     torch.set_num_threads(config.threads)
     data = suite_data(config.suite)
     trained = train_backbone(config.backbone, data.train.images, data.train.labels, data.train.captions,
-                             epochs=config.epochs, seed=config.seed)
+                             epochs=config.epochs, seed=config.seed, width=config.width)
     wall = time.perf_counter()
-    probe = fit_linear_probe(extract_features(trained.backbone, data.train.images), data.train.labels,
-                             l2=config.l2, n_classes=len(CLASSES))
+    validation = (None if data.validation is None else
+                  (extract_features(trained.backbone, data.validation.images), data.validation.labels))
+    probe, l2, validation_accuracy = fit_probe(extract_features(trained.backbone, data.train.images),
+                                               data.train.labels, config.l2, validation)
     probe_seconds = time.perf_counter() - wall
     wall = time.perf_counter()
-    accuracy = _score(config.backbone, lambda images: probe.predict(extract_features(trained.backbone, images)), data)
+    accuracy, correct = _score(config.backbone,
+                               lambda images: probe.predict(extract_features(trained.backbone, images)), data)
     inference_seconds = time.perf_counter() - wall
     n_scored = len(data.clean_test) * (1 + len(data.corrupted))
     info = pd.DataFrame([{"model": config.backbone, "parameters": trained.parameters, "epochs": config.epochs,
                           "train_seconds": trained.seconds, "train_cpu_seconds": trained.cpu_seconds,
                           "train_images_per_second": config.epochs * len(data.train) / trained.seconds,
+                          "probe_l2": l2, "validation_accuracy": validation_accuracy,
                           "probe_seconds": probe_seconds, "inference_seconds": inference_seconds,
                           "inference_images_per_second": n_scored / inference_seconds,
                           "final_loss": trained.losses[-1] if trained.losses else np.nan}])
     losses = pd.DataFrame({"model": config.backbone, "epoch": np.arange(1, len(trained.losses) + 1),
                            "loss": trained.losses})
-    return {"accuracy": accuracy, "info": info, "losses": losses}
+    return {"accuracy": accuracy, "info": info, "losses": losses,
+            "clean_correct": _clean_correct(config.backbone, correct, config.suite.seed)}
 
 
 def run_controls(config: ControlConfig) -> dict:
     """The controls on the same suite: colour histogram + linear probe, pixel MLP, and chance (1 / classes)."""
     torch.set_num_threads(config.threads)
     data = suite_data(config.suite)
-    histogram_probe = fit_linear_probe(colour_histogram(data.train.images), data.train.labels, l2=config.l2,
-                                       n_classes=len(CLASSES))
+    validation = (None if data.validation is None else
+                  (colour_histogram(data.validation.images), data.validation.labels))
+    histogram_probe, _, _ = fit_probe(colour_histogram(data.train.images), data.train.labels, config.l2, validation)
     mlp = fit_pixel_mlp(pixel_features(data.train.images), data.train.labels, epochs=config.pixel_epochs,
                         seed=config.seed)
-    frames = [
+    scored = [
         _score("colour histogram", lambda images: histogram_probe.predict(colour_histogram(images)), data),
         _score("pixel MLP", lambda images: mlp(pixel_features(images)).argmax(dim=1), data),
     ]
+    frames = [frame for frame, _ in scored]
     chance = frames[0].assign(model="chance", accuracy=1 / len(CLASSES))
-    return {"accuracy": pd.concat(frames + [chance], ignore_index=True)}
+    clean_correct = pd.concat([_clean_correct(frame.model.iloc[0], correct, config.suite.seed)
+                               for frame, correct in scored], ignore_index=True)
+    return {"accuracy": pd.concat(frames + [chance], ignore_index=True), "clean_correct": clean_correct}
+
+
+@dataclass(frozen=True)
+class ReplicateConfig:
+    """One replicate of the whole experiment: its own training pool and test set (seed), every backbone, the controls."""
+
+    suite: SuiteConfig
+    backbones: tuple[tuple[str, int], ...]  # (backbone, epochs)
+    threads: int = 1
+    l2: float | tuple[float, ...] = 1e-3
+    pixel_epochs: int = 60
+    width: float = 1.0
+
+
+def run_replicate(config: ReplicateConfig) -> dict:
+    """Every backbone and the controls on one seed's suite; frames carry a ``seed`` column.
+
+    Returns ``accuracy`` (seed, model, corruption, severity, accuracy), ``clean_correct`` (seed, model, image,
+    correct: per test image on clean data, for the no-effect null), ``info``, ``losses`` and ``timings``.
+    """
+    seed = config.suite.seed
+    data = suite_data(config.suite)
+    controls = run_controls(ControlConfig(suite=config.suite, seed=seed, threads=config.threads,
+                                          pixel_epochs=config.pixel_epochs, l2=config.l2))
+    backbones = [run_backbone(BackboneConfig(backbone=name, suite=config.suite, epochs=epochs, seed=seed,
+                                             threads=config.threads, l2=config.l2, width=config.width))
+                 for name, epochs in config.backbones]
+    accuracy = pd.concat([result["accuracy"] for result in backbones] + [controls["accuracy"]], ignore_index=True)
+    return {
+        "accuracy": accuracy.assign(seed=seed)[["seed", "model", "corruption", "severity", "accuracy"]],
+        "clean_correct": pd.concat([result["clean_correct"] for result in backbones] + [controls["clean_correct"]],
+                                   ignore_index=True),
+        "info": pd.concat([result["info"] for result in backbones], ignore_index=True).assign(seed=seed),
+        "losses": pd.concat([result["losses"] for result in backbones], ignore_index=True).assign(seed=seed),
+        "timings": data.timings.assign(seed=seed),
+    }

@@ -7,7 +7,8 @@ models (SatMAE, ScaleMAE, RemoteCLIP, GeoRSCLIP, …), which need network downlo
 * ``mae``: a small ViT (patch 8) trained as a masked autoencoder (75 % of patches hidden, pixel decoder);
 * ``simclr``: the CNN trained contrastively (two 48² crops with colour and blur augmentations, NT-Xent) [ours:
   the brief's ViT variant cost three times more per epoch at our budget];
-* ``clip``: the CNN trunk trained against a bag-of-words text encoder on templated captions (InfoNCE),
+* ``clip``: the CNN trunk trained against a bag-of-words text encoder on generated captions (class phrase plus
+  each land cover's amount and position, so captions carry more than the label; InfoNCE),
   our stand-in for a vision-language model.
 
 >>> model = TinyCNN()
@@ -30,7 +31,7 @@ from torch import nn
 from reprobook.reobench.corrupt import blur_with_sigma
 from reprobook.reobench.synth import caption_vocabulary
 
-__all__ = ["BACKBONES", "LEARNING_RATES", "TinyCNN", "TinyViT", "TrainResult", "train_backbone", "extract_features",
+__all__ = ["BACKBONES", "LEARNING_RATES", "cnn_widths", "TinyCNN", "TinyViT", "TrainResult", "train_backbone", "extract_features",
            "dihedral", "simclr_views", "parameter_count"]
 
 BACKBONES = ("supervised", "mae", "simclr", "clip")
@@ -207,8 +208,18 @@ def _nt_xent(first: torch.Tensor, second: torch.Tensor, temperature: float) -> t
     return F.cross_entropy(similarity, targets)
 
 
+def cnn_widths(width: float) -> tuple[int, ...]:
+    """The CNN's stage widths scaled by ``width`` (1 → 24, 48, 96, 192).
+
+    >>> cnn_widths(0.5)
+    (12, 24, 48, 96)
+    """
+    return tuple(max(4, int(round(base * width))) for base in (24, 48, 96, 192))
+
+
 def train_backbone(kind: str, images: torch.Tensor, labels: torch.Tensor, captions: tuple[str, ...], *,
-                   epochs: int, seed: int = 0, batch_size: int = 128, lr: float | None = None) -> TrainResult:
+                   epochs: int, seed: int = 0, batch_size: int = 128, lr: float | None = None,
+                   width: float = 1.0) -> TrainResult:
     """Pre-train one backbone of ``kind`` (see :data:`BACKBONES`) on clean images; labels only for supervised.
 
     AdamW (weight decay 0.05), 5 % warm-up then cosine decay; ``lr`` defaults to :data:`LEARNING_RATES`.
@@ -220,7 +231,7 @@ def train_backbone(kind: str, images: torch.Tensor, labels: torch.Tensor, captio
     generator = torch.Generator().manual_seed(seed)
     size = images.shape[-1]
     n_classes = int(labels.max()) + 1
-    backbone = TinyViT(image_size=size) if kind == "mae" else TinyCNN(n_classes=n_classes)
+    backbone = TinyViT(image_size=size) if kind == "mae" else TinyCNN(n_classes=n_classes, widths=cnn_widths(width))
     extra = nn.ModuleDict()
     if kind == "mae":
         extra["decoder"] = _MAEDecoder(backbone)

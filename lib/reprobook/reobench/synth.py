@@ -315,16 +315,38 @@ def _nuisances(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor
     return images.clamp(0, 1)
 
 
+#: caption words for how much of the scene a land cover takes (share thresholds), and where its centre lies
+_AMOUNTS = ((0.35, "much"), (0.15, "some"), (0.03, "little"))
+_PLACES = ("north", "south")
+_SIDES = ("west", "east")
+
+
 def _captions(labels: torch.Tensor, masks: torch.Tensor) -> tuple[str, ...]:
-    shares = torch.stack([(masks == cover).float().mean(dim=(1, 2)) for cover in range(len(LAND_COVER))], 1)
+    """A caption per scene: the class phrase, then each land cover's amount and position [ours].
+
+    The amounts and positions vary within a class (``much-water water-northeast``), so image–text contrastive
+    training sees information the class label does not carry.
+    """
+    size_h, size_w = masks.shape[1:]
+    rows = torch.arange(size_h, dtype=torch.float32)[None, :, None]
+    columns = torch.arange(size_w, dtype=torch.float32)[None, None, :]
     texts = []
-    for label, share in zip(labels.tolist(), shares.tolist(), strict=True):
-        name = CLASSES[label]
-        words = [_PHRASES[name]]
-        if share[ROAD] > 0.01 and name not in ("highway", "dense_residential", "sparse_residential", "industrial"):
-            words.append("near a road")
-        if share[FOREST] > 0.03 and name != "forest":
-            words.append("with trees")
+    covers = []
+    for cover in range(len(LAND_COVER)):
+        present = (masks == cover).float()
+        share = present.mean(dim=(1, 2))
+        count = present.sum(dim=(1, 2)).clamp_min(1)
+        centre_y = (present * rows).sum(dim=(1, 2)) / count / size_h
+        centre_x = (present * columns).sum(dim=(1, 2)) / count / size_w
+        covers.append((share.tolist(), centre_y.tolist(), centre_x.tolist()))
+    for index, label in enumerate(labels.tolist()):
+        words = [_PHRASES[CLASSES[label]]]
+        for cover, (shares, ys, xs) in zip(LAND_COVER, covers, strict=True):
+            amount = next((word for threshold, word in _AMOUNTS if shares[index] >= threshold), None)
+            if amount is None:
+                continue
+            place = _PLACES[ys[index] >= 0.5] + _SIDES[xs[index] >= 0.5]
+            words.append(f"{amount}-{cover} {cover}-{place}")
         texts.append(" ".join(words))
     return tuple(texts)
 
@@ -332,7 +354,9 @@ def _captions(labels: torch.Tensor, masks: torch.Tensor) -> tuple[str, ...]:
 def caption_vocabulary() -> tuple[str, ...]:
     """Every word a caption can contain, sorted (the CLIP-style text encoder's vocabulary)."""
     words = {word for phrase in _PHRASES.values() for word in phrase.split()}
-    return tuple(sorted(words | {"near", "a", "road", "with", "trees"}))
+    words |= {f"{amount}-{cover}" for _, amount in _AMOUNTS for cover in LAND_COVER}
+    words |= {f"{cover}-{place}{side}" for cover in LAND_COVER for place in _PLACES for side in _SIDES}
+    return tuple(sorted(words))
 
 
 def generate_scenes(n: int, seed: int, size: int = 64) -> Scenes:

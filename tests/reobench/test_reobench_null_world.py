@@ -1,0 +1,146 @@
+"""The ledger on made-up worlds: without the claimed effects no claim may come out reproduced; with them the
+main claims do (so the null test could fail); and claim_results on a hand-made table."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reprobook.claims import INCONCLUSIVE, NOT_IMPLEMENTED, NOT_TESTABLE, REPRODUCED
+from reprobook.reobench.chapter import vhm_table
+from reprobook.reobench.corrupt import APPEARANCE, CORRUPTIONS
+from reprobook.reobench.ledger import build_ledger, claim_results, falling_share, null_accuracy
+
+SEEDS = (0, 1, 2, 3, 4)
+N_TEST = 300
+
+
+def world(drop_of, clean_of, seeds=SEEDS, severities=(1, 2, 3, 4, 5), noise=0.0):
+    """Accuracy and per-image clean correctness frames; ``drop_of(model, corruption, severity)`` is the relative drop."""
+    rng = np.random.default_rng(7)
+    rows, correct = [], []
+    models = ["supervised", "clip", "colour histogram", "pixel MLP"]
+    for seed in seeds:
+        for model in models:
+            clean = clean_of(model)
+            hits = np.zeros(N_TEST, dtype=bool)
+            hits[: round(clean * N_TEST)] = True
+            correct += [{"seed": seed, "model": model, "image": i, "correct": bool(hit)} for i, hit in enumerate(hits)]
+            rows.append({"seed": seed, "model": model, "corruption": "clean", "severity": 0,
+                         "accuracy": hits.mean()})
+            for name in CORRUPTIONS:
+                for severity in severities:
+                    value = hits.mean() * (1 - drop_of(model, name, severity)) + noise * rng.normal()
+                    rows.append({"seed": seed, "model": model, "corruption": name, "severity": severity,
+                                 "accuracy": float(np.clip(value, 0, 1))})
+        rows.append({"seed": seed, "model": "chance", "corruption": "clean", "severity": 0, "accuracy": 1 / 9})
+    return pd.DataFrame(rows), pd.DataFrame(correct)
+
+
+def judge(accuracy, correct, backbones=("supervised", "clip")):
+    ledger = build_ledger("book", backbones)
+    table = ledger.evaluate(claim_results(accuracy, correct, backbones, vhm=vhm_table()))
+    return ledger, table.set_index("claim").verdict
+
+
+def clean_of(model):
+    return {"supervised": 0.9, "clip": 0.88, "colour histogram": 0.3, "pixel MLP": 0.5}[model]
+
+
+@pytest.mark.parametrize("name", ["nothing changes", "every backbone is its control", "nothing learned",
+                                  "all zero"])
+def test_no_claim_is_reproduced_in_a_null_world(name):
+    if name == "nothing changes":  # corruptions have no effect: drops are sampling noise only
+        accuracy, correct = world(lambda *_: 0.0, clean_of, noise=0.01)
+    elif name == "every backbone is its control":  # the backbones behave like the colour-histogram probe
+        accuracy, correct = world(lambda model, name, s: 0.1 * s, lambda model: 0.3)
+    elif name == "nothing learned":
+        accuracy, correct = world(lambda *_: 0.0, lambda model: 1 / 9, noise=0.01)
+    else:
+        accuracy, correct = world(lambda *_: 0.0, lambda model: 0.0)
+    _, verdicts = judge(accuracy, correct)
+    assert REPRODUCED not in set(verdicts), verdicts.to_dict()
+    assert verdicts["c5_backbone_size"] == NOT_IMPLEMENTED and verdicts["c6_tasks"] == NOT_IMPLEMENTED
+
+
+def effect_drop(model, name, severity):
+    """A world with the paper's effects: small real drops on mild corruptions, large on noise, CLIP more robust."""
+    base = {"gaussian_noise": 0.06, "salt_and_pepper_noise": 0.05, "data_gaps": 0.002}.get(name, 0.02)
+    if name in ("rotate", "scale", "translate"):
+        base = 0.02
+    factor = 0.5 if model == "clip" else 1.0
+    if model == "colour histogram":
+        factor = 6.0
+    return min(0.95, base * severity * factor)
+
+
+def test_a_world_with_the_effects_reproduces_the_main_claims():
+    accuracy, correct = world(effect_drop, lambda model: {"supervised": 0.9, "clip": 0.88,
+                                                          "colour histogram": 0.3, "pixel MLP": 0.5}[model])
+    # the largest drop must exceed 20 %: make noise harsh at severity 5
+    accuracy.loc[(accuracy.corruption == "gaussian_noise") & (accuracy.severity == 5)
+                 & (accuracy.model == "supervised"), "accuracy"] = 0.1
+    ledger, verdicts = judge(accuracy, correct)
+    assert verdicts["c1_drop_high"] == REPRODUCED, ledger.table.set_index("claim").note.to_dict()
+    assert verdicts["c3_vl_accuracy"] == REPRODUCED, ledger.table.set_index("claim").note.to_dict()
+    assert verdicts["c3_vl_mce"] == REPRODUCED
+    assert verdicts["c2_severity"] == REPRODUCED
+    assert verdicts["c4_small_drop"] == REPRODUCED
+    # a real drop under 1 % (data gaps) cannot be told from the no-effect suite's noise at 300 test images
+    assert verdicts["c1_drop_low"] == INCONCLUSIVE
+    assert "control 'no-effect suite" in ledger.table.set_index("claim").note["c1_drop_low"]
+
+
+def test_failed_acceptance_makes_every_claim_untestable():
+    accuracy, correct = world(effect_drop, lambda model: {"supervised": 0.7, "clip": 0.88,
+                                                          "colour histogram": 0.3, "pixel MLP": 0.5}[model])
+    ledger, verdicts = judge(accuracy, correct)
+    judged = verdicts.drop(["c5_backbone_size", "c6_tasks"])
+    assert set(judged) == {NOT_TESTABLE}
+    assert "supervised CNN clean accuracy 0.700 outside [0.85, 0.95]" in ledger.table.note.iloc[0]
+
+
+def test_claim_results_on_a_hand_made_table():
+    rows = []
+    for seed in (0, 1, 2):
+        for model, clean, drops in [("supervised", 0.8, {"haze": (0.8, 0.6, 0.4), "rotate": (0.8, 0.8, 0.8)}),
+                                    ("clip", 0.6, {"haze": (0.6, 0.6, 0.6), "rotate": (0.5, 0.4, 0.3)}),
+                                    ("colour histogram", 0.4, {"haze": (0.2, 0.2, 0.2), "rotate": (0.4, 0.4, 0.4)})]:
+            rows.append((seed, model, "clean", 0, clean))
+            for name, values in drops.items():
+                rows += [(seed, model, name, s, value) for s, value in zip((1, 2, 3), values, strict=True)]
+    accuracy = pd.DataFrame(rows, columns=["seed", "model", "corruption", "severity", "accuracy"])
+    correct = pd.DataFrame([{"seed": seed, "model": model, "image": i, "correct": i < 5}
+                            for seed in (0, 1, 2) for model in ("supervised", "clip") for i in range(10)])
+    results = claim_results(accuracy, correct, ("supervised", "clip"), vhm=vhm_table())
+    # haze: supervised ρ = 1 − 0.6/0.8 = 0.25, clip 0; rotate: supervised 0, clip 1 − 0.4/0.6 = 1/3
+    assert results["smallest_loss"].value == pytest.approx(0.0)  # only appearance corruptions: clip on haze
+    assert results["largest_drop"].value == pytest.approx(1 / 3)
+    assert results["largest_drop"].n == 3 and results["largest_drop"].unit == "seeds"
+    assert results["falling_share"].value == pytest.approx(0.5)  # supervised haze falls, clip haze is flat
+    # corrupted accuracy: supervised (0.6 + 0.8)/2 = 0.7, clip (0.6 + 0.4)/2 = 0.5
+    assert results["clip_minus_supervised_corrupted"].value == pytest.approx(-0.2)
+    # mCE: haze errors clip 1.2 / sup 1.2 = 1; rotate clip 1.8 / sup 0.6 = 3 → mCE 2; minus 1
+    assert results["clip_minus_supervised_mce"].value == pytest.approx(1.0)
+    assert results["best_appearance_drop"].value == pytest.approx(0.0)
+    assert results["colour_histogram_appearance_drop"].value == pytest.approx(0.5)
+    assert not results["acceptance"].passed and "0.800" in results["acceptance"].reason
+    assert results["learned"].passed
+    assert results["vhm_monotone"] is True
+    assert results["vhm_relative_drop"].value == pytest.approx(1.31 / 60.21, abs=2e-4)
+    # the no-effect suite keeps clean rows and resamples the clean predictions (5 of 10 correct)
+    null = null_accuracy(accuracy, correct)
+    assert null[null.corruption == "clean"].accuracy.tolist() == accuracy[accuracy.corruption == "clean"].accuracy.tolist()
+    resampled = null[(null.corruption != "clean") & (null.model == "supervised")].accuracy
+    assert resampled.between(0, 1).all() and resampled.nunique() > 1 and abs(resampled.mean() - 0.5) < 0.15
+    assert math.isnan(results["supervised_clean"]) is False and results["supervised_clean"] == pytest.approx(0.8)
+
+
+def test_falling_share_needs_a_real_fall():
+    rows = [("m", "a", s, acc) for s, acc in zip((1, 2, 3), (0.9, 0.91, 0.9), strict=True)]  # ends where it began
+    rows += [("m", "b", s, acc) for s, acc in zip((1, 2, 3), (0.9, 0.95, 0.8), strict=True)]  # rises 5 points
+    rows += [("m", "c", s, acc) for s, acc in zip((1, 2, 3), (0.9, 0.85, 0.8), strict=True)]
+    table = pd.DataFrame(rows, columns=["model", "corruption", "severity", "accuracy"])
+    assert falling_share(table, ["m"], ["a", "b", "c"]) == pytest.approx(1 / 3)
+    assert set(APPEARANCE) < set(CORRUPTIONS)
