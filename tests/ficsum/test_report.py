@@ -1,7 +1,5 @@
 """The chapter's grids, tables and claim numbers (reprobook.ficsum.report) and the weight oracle."""
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,38 +26,18 @@ def test_main_grid_runs_baselines_on_fewer_seeds_and_arf_on_its_streams():
 
 
 def test_ablation_grid_includes_the_default_for_reference():
-    params = validate_parameters(seeds=[4], ablation_streams=["stagger"], ablations=["fi_off"])
+    params = validate_parameters(seeds=[4], ablation_streams=["stagger"], ablations=["fi_off"], carry_streams=[])
     assert [(c.variant, c.seed) for c in report.ablation_grid(params)] == [("default", 4), ("fi_off", 4)]
 
 
-def test_claim_numbers_from_hand_made_results():
-    summary = summary_rows([
-        ("stagger", 1, "ficsum", "default", 0.9, 0.95), ("stagger", 1, "lower", "default", 0.5, 0.1),
-        ("stagger", 1, "drift_retrain", "default", 0.6, 0.8), ("stagger", 1, "upper", "default", 1.0, 0.97),
-        ("cmc", 1, "ficsum", "default", 0.7, 0.2), ("cmc", 1, "lower", "default", 0.67, 0.21),
-        ("rtree_shift", 1, "lower", "default", 0.3, 0.3), ("rtree_shift", 1, "ficsum", "default", 0.5, 0.3),
-    ])
-    ablation = summary_rows([
-        ("stagger", 1, "ficsum", "default", 0.9, 0.95), ("stagger", 1, "ficsum", "unsupervised_only", 0.45, 0.5),
-        ("rtree_shift", 1, "ficsum", "unsupervised_only", 0.55, 0.3),
-    ])
-    agreement = pd.DataFrame({"stream": ["a", "b"], "spearman": [0.2, 0.6]})
-    numbers = report.claim_numbers(summary, ablation, agreement)
-    assert numbers["cf1_margin"] == pytest.approx(((0.9 - 0.6) + (0.7 - 0.67) + (0.5 - 0.3)) / 3)
-    assert numbers["kappa_gap_stagger"] == pytest.approx(0.02)
-    assert numbers["cf1_drop_stagger"] == pytest.approx(0.45)
-    assert numbers["cf1_unsupervised_gain_rtree"] == pytest.approx(0.25)
-    assert numbers["weight_spearman"] == pytest.approx(0.4)
-    assert numbers["kappa_cmc"] == pytest.approx(0.2) and numbers["cf1_cmc"] == pytest.approx(0.7)
-
-
-def test_claim_numbers_are_nan_when_a_profile_did_not_run_them():
-    summary = summary_rows([("cmc", 1, "ficsum", "default", 0.7, 0.2)])
-    numbers = report.claim_numbers(summary, summary_rows([]), pd.DataFrame(columns=["stream", "spearman"]))
-    assert math.isnan(numbers["cf1_margin"]) and math.isnan(numbers["kappa_gap_stagger"])
-    assert math.isnan(numbers["cf1_drop_stagger"]) and math.isnan(numbers["weight_spearman"])
-
-
+def test_ablation_grid_runs_every_seed_and_the_unsupervised_variant_on_carry_streams():
+    params = validate_parameters(seeds=[1, 2, 3], ablation_streams=["stagger"], ablations=["error_rate_only"],
+                                 carry_streams=["rtree_shift", "stagger"])
+    grid = [(c.stream, c.variant, c.seed) for c in report.ablation_grid(params)]
+    assert grid.count(("stagger", "error_rate_only", 3)) == 1
+    assert [g for g in grid if g[0] == "rtree_shift"] == [
+        ("rtree_shift", variant, seed) for seed in (1, 2, 3) for variant in ("default", "unsupervised_only")]
+    assert len(set(grid)) == len(grid)
 def test_mean_std_table_layout():
     summary = pd.DataFrame({"stream": ["s", "s", "s"], "method": ["a", "a", "b"], "kappa": [0.5, 0.7, 0.1]})
     table = report.mean_std_table(summary, ["kappa"])

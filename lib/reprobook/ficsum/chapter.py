@@ -9,7 +9,7 @@ Defaults are the ``book`` profile (brief §5); the ``smoke`` and ``paper`` overr
 >>> validate_parameters(windw=75)
 Traceback (most recent call last):
 ...
-reprobook.params.ParameterError: unknown parameter(s) 'windw' for the ficsum chapter; allowed parameters are: ablation_streams, ablations, arf_streams, baseline_seeds, baselines, bench_length, jobs, profile, repeats, seeds, segment_length, streams, window
+reprobook.params.ParameterError: unknown parameter(s) 'windw' for the ficsum chapter; allowed parameters are: ablation_streams, ablations, arf_streams, baseline_seeds, baselines, bench_length, carry_streams, jobs, profile, repeats, seeds, segment_length, streams, window
 """
 
 from __future__ import annotations
@@ -31,11 +31,16 @@ from .baselines import BASELINES
 from .experiments import VARIANTS
 from .streams import STREAMS
 
-__all__ = ["ChapterParameters", "validate_parameters"]
+__all__ = ["MAXIMA", "ChapterParameters", "validate_parameters"]
 
 _ABLATIONS = tuple(v for v in VARIANTS if v != "default")
 
-_BOOK_STREAMS = ["stagger", "sea", "rtree_shift", "hyperplane_shift", "image_segments", "cmc", "wine"]
+_BOOK_STREAMS = ["stagger", "rtree_shift", "cmc"]
+
+#: Documented maxima of the size parameters (far above the ``paper`` profile; they refuse typos such
+#: as ``segment_length=1e12`` before any compute starts).
+MAXIMA = {"seeds": 100, "seed": 10**6, "segment_length": 100_000, "repeats": 20, "window": 1_000,
+          "baseline_seeds": 100, "bench_length": 1_000_000, "jobs": 256}
 
 
 @dataclass(frozen=True)
@@ -43,16 +48,18 @@ class ChapterParameters:
     """Validated parameters of the FiCSUM chapter notebook."""
 
     profile: str = "book"
-    seeds: list[int] = field(default_factory=lambda: [1, 2])
+    seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
     streams: list[str] = field(default_factory=lambda: list(_BOOK_STREAMS))
     segment_length: int = 3750
-    repeats: int = 3
+    repeats: int = 2
     window: int = 75
     baselines: list[str] = field(default_factory=lambda: ["lower", "upper", "drift_retrain", "arf"])
-    baseline_seeds: int = 2
-    arf_streams: list[str] = field(default_factory=lambda: ["stagger", "cmc"])
-    ablation_streams: list[str] = field(default_factory=lambda: ["stagger", "rtree_shift"])
-    ablations: list[str] = field(default_factory=lambda: list(_ABLATIONS))
+    baseline_seeds: int = 3
+    arf_streams: list[str] = field(default_factory=lambda: ["stagger"])
+    ablation_streams: list[str] = field(default_factory=lambda: ["stagger"])
+    carry_streams: list[str] = field(default_factory=lambda: ["rtree_shift"])
+    ablations: list[str] = field(default_factory=lambda: ["supervised_only", "unsupervised_only",
+                                                          "error_rate_only"])
     bench_length: int = 10000
     jobs: int = 2
 
@@ -68,28 +75,36 @@ def validate_parameters(**params: Any) -> ChapterParameters:
     check_known(params, allowed, where="the ficsum chapter")
     profile = check_choice("profile", params.get("profile", "book"), PROFILES)
     merged = {**{name: getattr(defaults, name) for name in allowed}, **params}
-    seeds = check_int_list("seeds", merged["seeds"], minimum=0)
+    seeds = check_int_list("seeds", merged["seeds"], minimum=0, maximum=MAXIMA["seed"])
+    if len(seeds) > MAXIMA["seeds"]:
+        raise ParameterError(f"parameter 'seeds' may list at most {MAXIMA['seeds']} seeds, got {len(seeds)}")
     streams = check_subset("streams", merged["streams"], STREAMS)
     arf_streams = check_subset("arf_streams", merged["arf_streams"], STREAMS, min_size=0)
     ablation_streams = check_subset("ablation_streams", merged["ablation_streams"], STREAMS, min_size=0)
+    carry_streams = check_subset("carry_streams", merged["carry_streams"], STREAMS, min_size=0)
     ablations = check_subset("ablations", merged["ablations"], _ABLATIONS, min_size=0)
     baselines = check_subset("baselines", merged["baselines"], BASELINES, min_size=0)
     if arf_streams and "arf" not in baselines:
-        raise ParameterError(
-            f"parameter 'arf_streams' lists {arf_streams!r} but 'arf' is not in baselines {baselines!r}"
-        )
+        if "arf_streams" not in params:
+            arf_streams = []  # the default forest streams only apply when the forest is run
+        else:
+            raise ParameterError(
+                f"parameters 'arf_streams' and 'baselines' disagree: arf_streams lists {arf_streams!r}, "
+                f"but 'arf' is not in baselines {baselines!r}; add 'arf' to baselines or set arf_streams=[]"
+            )
     return ChapterParameters(
         profile=profile,
         seeds=seeds,
         streams=streams,
-        segment_length=check_int("segment_length", merged["segment_length"], minimum=100),
-        repeats=check_int("repeats", merged["repeats"], minimum=1),
-        window=check_int("window", merged["window"], minimum=10),
+        segment_length=check_int("segment_length", merged["segment_length"], minimum=100, maximum=MAXIMA["segment_length"]),
+        repeats=check_int("repeats", merged["repeats"], minimum=1, maximum=MAXIMA["repeats"]),
+        window=check_int("window", merged["window"], minimum=10, maximum=MAXIMA["window"]),
         baselines=baselines,
-        baseline_seeds=check_int("baseline_seeds", merged["baseline_seeds"], minimum=0),
+        baseline_seeds=check_int("baseline_seeds", merged["baseline_seeds"], minimum=0, maximum=MAXIMA["baseline_seeds"]),
         arf_streams=arf_streams,
         ablation_streams=ablation_streams,
+        carry_streams=carry_streams,
         ablations=ablations,
-        bench_length=check_int("bench_length", merged["bench_length"], minimum=100),
-        jobs=check_int("jobs", merged["jobs"], minimum=1),
+        bench_length=check_int("bench_length", merged["bench_length"], minimum=100, maximum=MAXIMA["bench_length"]),
+        jobs=check_int("jobs", merged["jobs"], minimum=1, maximum=MAXIMA["jobs"]),
     )

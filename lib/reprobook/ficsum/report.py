@@ -5,14 +5,15 @@ Kept out of the notebook so that the notebook reads as the story and these funct
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from reprobook.ficsum import separability
 from reprobook.ficsum.experiments import StreamRun
-from reprobook.ficsum.streams import REAL_STREAMS
+from reprobook.ficsum.ledger import NON_ORACLE_BASELINES
+from reprobook.ficsum.streams import REAL_STREAMS, make_stream
 
 __all__ = [
     "TRACE_EVERY",
@@ -26,15 +27,13 @@ __all__ = [
     "rolling_accuracy",
     "concept_timeline",
     "final_weights",
-    "claim_numbers",
+    "agreement_table",
 ]
 
 #: The trace keeps every this many observations (plus every detection).
 TRACE_EVERY = 10
 #: Distances to stored concepts are recorded every this many observations (the heatmap's resolution).
 DISTANCE_EVERY = 250
-#: Baselines that do not see the true concept ids (the upper bound does).
-NON_ORACLE_BASELINES = ("lower", "drift_retrain", "arf")
 
 
 def _run(params, stream: str, seed: int, method: str, variant: str = "default") -> StreamRun:
@@ -63,10 +62,18 @@ def main_grid(params) -> list[StreamRun]:
 
 
 def ablation_grid(params) -> list[StreamRun]:
-    """Each ablation (and the default, for reference) on the ablation streams, first seed."""
-    return [_run(params, stream, params.seeds[0], "ficsum", variant)
+    """Each ablation (and the default, for reference) on the ablation streams, and the
+    unsupervised-only variant on the ``carry_streams`` (whose concepts differ in P(x)), every seed:
+    the ablation claims are judged per seed; default runs repeat the main grid's, so they are cached."""
+    grid = [_run(params, stream, seed, "ficsum", variant)
             for stream in params.ablation_streams
+            for seed in params.seeds
             for variant in ("default", *params.ablations)]
+    grid += [_run(params, stream, seed, "ficsum", variant)
+             for stream in params.carry_streams if stream not in params.ablation_streams
+             for seed in params.seeds
+             for variant in ("default", "unsupervised_only")]
+    return grid
 
 
 def showcase_stream(params) -> str:
@@ -139,35 +146,23 @@ def final_weights(runs, grid, *, seed: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _mean(frame: pd.DataFrame, column: str, **where) -> float:
-    mask = np.ones(len(frame), dtype=bool)
-    for key, value in where.items():
-        mask &= (frame[key] == value).to_numpy()
-    values = frame.loc[mask, column]
-    return float(values.mean()) if len(values) else math.nan
-
-
-def claim_numbers(summary: pd.DataFrame, ablation: pd.DataFrame, agreement: pd.DataFrame) -> dict[str, float]:
-    """The numbers the chapter's claims are judged on (NaN where this profile did not run them)."""
-    margins = []
-    for stream in summary["stream"].unique():
-        ours = _mean(summary, "cf1", stream=stream, method="ficsum")
-        baseline = [_mean(summary, "cf1", stream=stream, method=method) for method in NON_ORACLE_BASELINES]
-        baseline = [value for value in baseline if np.isfinite(value)]
-        if baseline:
-            margins.append(ours - max(baseline))
-    stagger_default = _mean(ablation, "cf1", stream="stagger", variant="default")
-    stagger_unsupervised = _mean(ablation, "cf1", stream="stagger", variant="unsupervised_only")
-    rtree_unsupervised = _mean(ablation, "cf1", stream="rtree_shift", variant="unsupervised_only")
-    rtree_lower = _mean(summary, "cf1", stream="rtree_shift", method="lower")
-    spearman = agreement["spearman"].dropna() if len(agreement) else pd.Series(dtype=float)
-    return {
-        "cf1_margin": float(np.mean(margins)) if margins else math.nan,
-        "kappa_gap_stagger": _mean(summary, "kappa", stream="stagger", method="upper")
-        - _mean(summary, "kappa", stream="stagger", method="ficsum"),
-        "cf1_drop_stagger": stagger_default - stagger_unsupervised,
-        "cf1_unsupervised_gain_rtree": rtree_unsupervised - rtree_lower,
-        "weight_spearman": float(spearman.mean()) if len(spearman) else math.nan,
-        "kappa_cmc": _mean(summary, "kappa", stream="cmc", method="ficsum"),
-        "cf1_cmc": _mean(summary, "cf1", stream="cmc", method="ficsum"),
-    }
+def agreement_table(runs, grid, params) -> pd.DataFrame:
+    """Per P(x)-shift stream and seed: Spearman correlation of FiCSUM's final weights with the oracle
+    Fisher ratio (``spearman``) and with the oracle shuffled over meta-features (``spearman_shuffled``,
+    the control), plus the three most separable meta-features."""
+    rows = []
+    for name in [stream for stream in params.streams if stream.endswith("_shift")]:
+        for seed in params.seeds:
+            weights = final_weights(runs, grid, seed=seed)
+            learned = weights[weights["stream"] == name].set_index("dimension")["weight"]
+            if learned.empty:
+                continue
+            oracle = separability.fisher_separability(
+                make_stream(name, seed=seed, segment_length=params.segment_length, repeats=params.repeats),
+                window=params.window)
+            shuffled = pd.Series(np.random.default_rng(seed).permutation(oracle.to_numpy()), index=oracle.index)
+            rows.append({"stream": name, "seed": seed,
+                         "spearman": separability.weight_agreement(learned, oracle),
+                         "spearman_shuffled": separability.weight_agreement(learned, shuffled),
+                         "most separable": ", ".join(oracle.sort_values(ascending=False).index[:3])})
+    return pd.DataFrame(rows, columns=["stream", "seed", "spearman", "spearman_shuffled", "most separable"])
