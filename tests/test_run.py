@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.machinery
+import io
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
+import types
 from pathlib import Path
 
 import nbformat
@@ -115,17 +121,223 @@ def test_edited_prose_reaches_the_executed_notebook_without_a_rerun(project):
     assert after.metadata["reprobook"] == before.metadata["reprobook"]
 
 
-def test_a_failing_chapter_reports_the_cell_and_keeps_the_notebook(project):
+def test_a_failing_chapter_reports_the_cell_and_keeps_the_last_good_outputs(project):
+    good = run.run_chapter("toy", "smoke", root=project)
+    assert good.status == "ran", good.error
+    chapters = project / "book" / "chapters"
+    kept = {name: (chapters / name).read_bytes() for name in ("toy.ipynb", "toy.claims.json")}
     source = project / "notebooks" / "toy.md"
-    source.write_text(source.read_text().replace("fitted = float(", "fitted = undefined_name + float("))
+    text = source.read_text()
+    source.write_text(text.replace("fitted = float(", "fitted = undefined_name + float("))
     result = run.run_chapter("toy", "smoke", root=project)
     assert result.status == "failed"
     assert "chapter 'toy' (smoke) failed: code cell" in result.error
     assert "NameError" in result.error and "undefined_name" in result.error
-    assert result.output.exists()
-    assert run.executed_metadata("toy", project)["status"] == "failed"
-    with pytest.raises(BuildError, match="toy: its last run failed"):
+    assert "book/chapters/toy.failed.ipynb" in result.error and "toy.ipynb is unchanged" in result.error
+    assert {name: (chapters / name).read_bytes() for name in kept} == kept, "the last good outputs stay"
+    assert run.failed_path("toy", project) == result.failed_output
+    failed = nbformat.read(result.failed_output, as_version=4)
+    assert failed.metadata["reprobook"]["status"] == "failed"
+    assert run.executed_metadata("toy", project)["status"] == "ok"
+    assert run.chapter_state("toy", project).status == "failed"
+    assert not [path for path in chapters.iterdir() if path.name.startswith(".")], "no staging file is left"
+    with pytest.raises(BuildError, match="toy: its last run failed; see .*toy.failed.ipynb"):
         build_book(project)
+    source.write_text(text)
+    assert run.run_chapter("toy", "smoke", root=project).status == "ran"
+    assert not run.failed_path("toy", project).exists()
+    assert run.chapter_state("toy", project).status == "up to date"
+
+
+@pytest.fixture
+def toy_validator(monkeypatch):
+    """A ``reprobook.toy.chapter.validate_parameters`` as a chapter's subpackage provides it."""
+    from reprobook.params import check_float, check_int, check_known
+
+    def validate_parameters(**given):
+        check_known(given, ["profile", "n_points", "slope"], where="the toy chapter")
+        check_int("n_points", given["n_points"], minimum=2, maximum=1000)
+        check_float("slope", given["slope"])
+        return given
+
+    package = types.ModuleType("reprobook.toy")
+    package.__spec__ = importlib.machinery.ModuleSpec("reprobook.toy", None, is_package=True)
+    package.__path__ = []
+    chapter = types.ModuleType("reprobook.toy.chapter")
+    chapter.__spec__ = importlib.machinery.ModuleSpec("reprobook.toy.chapter", None)
+    chapter.validate_parameters = validate_parameters
+    monkeypatch.setitem(sys.modules, "reprobook.toy", package)
+    monkeypatch.setitem(sys.modules, "reprobook.toy.chapter", chapter)
+    return validate_parameters
+
+
+def test_a_refused_override_stops_before_papermill_and_touches_nothing(project, toy_validator):
+    assert run.run_chapter("toy", "smoke", root=project).status == "ran"
+    chapters = project / "book" / "chapters"
+    before = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in chapters.iterdir()}
+    for overrides, fragment in [({"n_points": 10**15}, "'n_points' must be an integer in [2, 1000], got 1000000000000000"),
+                                ({"slope": float("nan")}, "'slope' must be a finite number")]:
+        with pytest.raises(run.RunError, match=re.escape(f"chapter 'toy': parameter {fragment}")):
+            run.run_chapters(["toy"], "smoke", overrides=overrides, root=project, log=None)
+        with pytest.raises(run.RunError, match="'toy'"):
+            run.run_chapter("toy", "smoke", overrides=overrides, root=project)
+    after = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in chapters.iterdir()}
+    assert after == before, "a refused override must not touch the executed chapter"
+    assert run.chapter_state("toy", project).status == "up to date"
+    write_toc(["toy"], project)  # and the book still builds from it: see test_cli_runs_and_builds
+
+
+def test_the_runner_validates_with_the_chapters_own_function(project, toy_validator):
+    assert run.validate_chapter_parameters("toy", {"profile": "smoke", "n_points": 5, "slope": 1.0})
+    with pytest.raises(run.RunError, match="chapter 'toy': parameter 'n_points'"):
+        run.validate_chapter_parameters("toy", {"profile": "smoke", "n_points": 1, "slope": 1.0})
+    assert run.validate_chapter_parameters("no_such_chapter", {}) is None
+
+
+def test_every_chapter_notebook_passes_its_own_validation_in_the_runner():
+    """The runner calls ``validate_parameters(**parameters)``: every notebook parameter must be accepted."""
+    for slug in run.available_chapters(REPO):
+        notebook = run.read_source(slug, REPO)
+        names = set(run.default_parameters(notebook, slug))
+        module = (REPO / "lib" / "reprobook" / slug / "chapter.py").read_text()
+        call = re.search(r"validate_parameters\((.*?)\n\)", "\n".join(c.source for c in notebook.cells), re.S)
+        assert call is not None and "def validate_parameters" in module, f"{slug}: no validate_parameters call"
+        passed = set(re.findall(r"(\w+)=\1\b", call.group(1)))
+        assert passed == names, f"{slug}: the notebook passes {sorted(passed ^ names)} differently from its parameters"
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), -5, 0, float("inf")])
+def test_a_bad_timeout_is_refused(project, timeout):
+    with pytest.raises(run.RunError, match="--timeout must be a positive, finite number of seconds"):
+        run.run_chapters(["toy"], "smoke", timeout=timeout, root=project, log=None)
+    assert not (project / "book" / "chapters").exists()
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 10**6, 2.5, True])
+def test_jobs_out_of_bounds_are_refused(project, jobs):
+    with pytest.raises(run.RunError, match=re.escape(f"--jobs must be an integer in [1, {run.MAX_JOBS}]")):
+        run.run_chapters(["toy"], "smoke", jobs=jobs, root=project, log=None)
+
+
+@pytest.mark.parametrize(("text", "line"), [("toy:\n  smoke: {n_points: 5\n  book: [\n", 3),
+                                            ("toy:\n  smoke:\n    n_points: 5\n   slope: 1\n", 4),
+                                            ("toy:\n  smoke: 5\n", 2),
+                                            ("toy:\n  smoke: {}\n  huge: {}\n", 3)])
+def test_a_malformed_profiles_file_is_one_line_naming_the_file_and_line(tmp_path, text, line):
+    root = make_project(tmp_path / "p", profiles=text)
+    with pytest.raises(run.RunError) as error:
+        run.load_profiles(root)
+    message = str(error.value)
+    assert message.startswith(f"notebooks/profiles.yml, line {line}"), message
+    assert "\n" not in message
+
+
+def test_cli_errors_are_one_line(project):
+    env = {**os.environ, "REPROBOOK_ROOT": str(project)}
+    for arguments, fragment in [(["--timeout", "nan"], "--timeout must be"), (["--timeout", "-5"], "--timeout must be"),
+                                (["--jobs", "1000000"], "--jobs must be an integer")]:
+        bad = subprocess.run([sys.executable, "-m", "reprobook", "run", "toy", *arguments],
+                             capture_output=True, text=True, env=env)
+        assert bad.returncode == 2 and bad.stderr.startswith("error: ") and fragment in bad.stderr, bad.stderr
+        assert bad.stderr.count("\n") == 1, bad.stderr
+    (project / "notebooks" / "profiles.yml").write_text("toy:\n  smoke: {n_points: 5\n  book: [\n")
+    bad = subprocess.run([sys.executable, "-m", "reprobook", "run", "toy"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+    assert "notebooks/profiles.yml, line 3, column 7" in bad.stderr
+
+
+SLOW_CELL = """
+import os, pathlib, time
+from reprobook.sweep import sweep
+pathlib.Path(os.environ["TOY_PID_FILE"]).write_text(str(os.getpid()))
+sweep(time.sleep, [600, 600], jobs=2, backend="processes", cache=False, progress=False)
+"""
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_the_whole_tree_and_keeps_the_last_good_outputs(project, tmp_path, signal_number):
+    import psutil
+
+    assert run.run_chapter("toy", "smoke", root=project).status == "ran"
+    chapters = project / "book" / "chapters"
+    kept = {path.name: path.read_bytes() for path in chapters.iterdir()}
+    source = project / "notebooks" / "toy.md"
+    source.write_text(source.read_text().replace("x = np.arange", SLOW_CELL.strip() + "\nx = np.arange"))
+    pid_file = tmp_path / "kernel.pid"
+    env = {**os.environ, "REPROBOOK_ROOT": str(project), "TOY_PID_FILE": str(pid_file)}
+    runner = subprocess.Popen([sys.executable, "-m", "reprobook", "run", "toy", "--profile", "smoke"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        tree: list[psutil.Process] = []
+        while time.monotonic() < deadline:
+            if pid_file.exists() and pid_file.read_text():
+                kernel = psutil.Process(int(pid_file.read_text()))
+                if len(kernel.children(recursive=True)) >= 2:  # the sweep's two workers are up
+                    tree = psutil.Process(runner.pid).children(recursive=True)
+                    break
+            time.sleep(0.2)
+        assert tree, "the chapter did not start its workers in time"
+        assert len(tree) >= 4, tree  # papermill, kernel, two workers
+        started = time.monotonic()
+        runner.send_signal(signal_number)
+        _, stderr = runner.communicate(timeout=30)
+        assert time.monotonic() - started < 15, "one signal stops everything at once"
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    _, alive = psutil.wait_procs(tree, timeout=5)
+    assert not alive, f"left running: {alive}"
+    assert runner.returncode == 128 + signal_number
+    name = signal.Signals(signal_number).name
+    assert f"{name} received: stopped toy" in stderr, stderr
+    assert "kernel (pid" in stderr and "worker (pid" in stderr and "papermill (pid" in stderr, stderr
+    assert {path.name: path.read_bytes() for path in chapters.iterdir()} == kept, "the last good outputs stay"
+
+
+def test_progress_lines_and_the_final_table(project, monkeypatch):
+    monkeypatch.setenv("REPROBOOK_CACHE_DIR", str(project / "cache"))
+    source = project / "notebooks" / "toy.md"
+    source.write_text(source.read_text().replace(
+        "x = np.arange",
+        "from reprobook.sweep import sweep\nsquares = sweep(abs, [-1, -2, -3], backend='serial', progress=False)\n"
+        "import time\ntime.sleep(6)\nx = np.arange"))
+    log = io.StringIO()
+    (result,) = run.run_chapters(["toy"], "smoke", root=project, log=log)
+    assert result.status == "ran" and result.cells_reused == 0 and result.cells_computed == 3
+    assert result.cpu_seconds > 0.3 and result.seconds > 6
+    text = log.getvalue()
+    assert re.search(r"\[toy\] \d+(\.\d)? s · cells \d/6 · running: from reprobook.sweep import sweep · "
+                     r"sweep cells: 0 cached, 3 computed", text), text
+    table = text.splitlines()[-2:]
+    assert table[0].split() == ["chapter", "status", "wall", "CPU", "cells", "reused"]
+    assert table[1].split()[:2] == ["toy", "ran"] and table[1].endswith("0 of 3")
+    (again,) = run.run_chapters(["toy"], "smoke", root=project, log=log, force=True)
+    assert (again.cells_reused, again.cells_computed) == (3, 0)
+    assert log.getvalue().rstrip().endswith("3 of 3")
+    record = run.executed_metadata("toy", project)
+    assert record["cells_reused"] == 3 and record["cpu_seconds"] > 0
+
+
+def test_list_shows_stale_and_failed_chapters(project, capsys):
+    from reprobook import cli
+
+    def listing() -> str:
+        assert cli.main(["list"]) == 0
+        return next(line for line in capsys.readouterr().out.splitlines() if line.startswith("toy "))
+
+    assert "never run" in listing()
+    assert run.run_chapter("toy", "smoke", root=project).status == "ran"
+    assert "up to date (smoke run of" in listing() and "1 reproduced" in listing()
+    source = project / "notebooks" / "toy.md"
+    text = source.read_text()
+    source.write_text(text.replace('title="A straight line"', 'title="A line"'))
+    line = listing()
+    assert "stale: code, parameters or library changed" in line and "failed" not in line
+    assert line.endswith("1 reproduced (stale)")
+    source.write_text(text.replace("fitted = float(", "fitted = undefined_name + float("))
+    run.run_chapter("toy", "smoke", root=project)
+    assert "failed (" in listing() and "last good: smoke run of" in listing()
 
 
 def test_a_chapter_past_its_time_limit_is_stopped(project, tmp_path):

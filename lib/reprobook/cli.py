@@ -10,10 +10,12 @@ from typing import Any
 import yaml
 
 from reprobook.run import (
+    MAX_JOBS,
     PROFILES,
+    ChaptersStopped,
     RunError,
     available_chapters,
-    executed_metadata,
+    chapter_state,
     load_profiles,
     run_chapters,
 )
@@ -23,7 +25,8 @@ EPILOG = """examples:
   python -m reprobook run ficsum --profile smoke  one chapter, CI-sized
   python -m reprobook run ficsum -p seeds='[1, 2, 3]' --force
   python -m reprobook build                       render _build/html from the executed chapters
-  python -m reprobook list                        chapters, profiles, last run, claims
+  python -m reprobook build ficsum                a preview of one chapter, in _build/preview
+  python -m reprobook list                        chapters, profiles, last run (stale or not), claims
 """
 
 
@@ -51,12 +54,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("slugs", nargs="*", metavar="SLUG", help="chapters to run (default: all present)")
     run.add_argument("--profile", default="book", help=f"one of {', '.join(PROFILES)} (default: book)")
     run.add_argument("--force", action="store_true", help="run even when the output is up to date")
-    run.add_argument("--jobs", type=int, default=1, help="chapters to run at the same time (default: 1)")
+    run.add_argument("--jobs", type=int, default=1,
+                     help=f"chapters to run at the same time, 1 to {MAX_JOBS} (default: 1)")
     run.add_argument("-p", "--param", action="append", type=_parse_override, default=[], metavar="NAME=VALUE",
                      help="override a parameter of one chapter (value read as YAML); repeatable")
-    run.add_argument("--timeout", type=float, default=None, help="wall-clock limit per chapter in seconds")
+    run.add_argument("--timeout", type=float, default=None,
+                     help="wall-clock limit per chapter in seconds, > 0 (default: 300 smoke, 1800 book, 7 days paper)")
 
-    build = commands.add_parser("build", help="build _build/html from the executed chapters")
+    build = commands.add_parser(
+        "build", help="build _build/html from the executed chapters (or a preview of some)",
+        description="Build the book from the executed chapters; every chapter must have run. With chapter "
+        "names, build a preview of just those into _build/preview, the others listed as not run yet.")
+    build.add_argument("slugs", nargs="*", metavar="SLUG", help="build a preview of these chapters only")
     build.add_argument("--no-strict", action="store_true", help="do not treat Sphinx warnings as errors")
 
     commands.add_parser("list", help="chapters, their profiles, last run and claims status")
@@ -64,23 +73,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _claims_summary(slug: str, root) -> str:
+    from reprobook.claims import read_ledger
+
+    path = root / "book" / "chapters" / f"{slug}.claims.json"
+    if not path.exists():
+        return "no ledger"
+    try:
+        ledger = read_ledger(path)
+    except Exception as error:  # a broken ledger is reported, not fatal to the listing
+        return f"unreadable ledger ({error})"
+    counts: dict[str, int] = {}
+    for row in ledger.get("claims", []):
+        counts[row.get("verdict", "?")] = counts.get(row.get("verdict", "?"), 0) + 1
+    return ", ".join(f"{count} {verdict}" for verdict, count in counts.items()) or "no claims"
+
+
 def _list() -> int:
-    from reprobook.build import _ledger_summary
     from reprobook.project import CHAPTERS, project_root
 
     root = project_root()
-    present = set(available_chapters(root))
+    present = available_chapters(root)
     profiles = load_profiles(root)
+    catalogue = [chapter.slug for chapter in CHAPTERS]
     rows = []
-    for chapter in CHAPTERS:
-        meta = executed_metadata(chapter.slug, root) or {}
-        has = chapter.slug in present
+    for slug in [*catalogue, *(slug for slug in present if slug not in catalogue)]:
+        has = slug in present
+        state = chapter_state(slug, root) if has else None
+        claims = ""
+        if state is not None and state.has_good_run:
+            claims = _claims_summary(slug, root) + (" (stale)" if state.status in ("stale", "failed") else "")
         rows.append((
-            chapter.slug,
+            slug,
             "yes" if has else "not yet written",
-            ",".join(["book", *sorted(p for p in profiles.get(chapter.slug, {}) if p != "book")]) if has else "",
-            f"{meta.get('profile')} {meta.get('status')} {meta.get('finished', '')}" if meta else "never",
-            _ledger_summary(chapter.slug, root)[0] if has else "",
+            ",".join(["book", *sorted(p for p in profiles.get(slug, {}) if p != "book")]) if has else "",
+            state.describe() if state is not None else "",
+            claims,
         ))
     header = ("chapter", "source", "profiles", "last run", "claims")
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
@@ -93,8 +121,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
-            results = run_chapters(args.slugs, args.profile, force=args.force, jobs=args.jobs,
-                                   overrides=dict(args.param), timeout=args.timeout)
+            try:
+                results = run_chapters(args.slugs, args.profile, force=args.force, jobs=args.jobs,
+                                       overrides=dict(args.param), timeout=args.timeout)
+            except ChaptersStopped as stopped:
+                print(f"{stopped}; every process they started has ended, and the last good outputs are in place",
+                      file=sys.stderr)
+                return 128 + stopped.signal_number
             failed = [result for result in results if result.status == "failed"]
             if failed:
                 print(f"{len(failed)} chapter(s) failed: {', '.join(r.slug for r in failed)}", file=sys.stderr)
@@ -103,8 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "build":
             from reprobook.build import build_book
 
-            html = build_book(strict=not args.no_strict)
-            print(f"The book is at {html / 'index.html'}")
+            html = build_book(strict=not args.no_strict, slugs=args.slugs or None)
+            what = "A preview of the book" if args.slugs else "The book"
+            print(f"{what} is at {html / 'index.html'}")
             return 0
         if args.command == "assets":
             from reprobook.build import copy_assets
