@@ -32,6 +32,7 @@ from reprobook.recsys_bias.recommenders import ALGORITHMS
 
 __all__ = [
     "SIX_ALGORITHMS",
+    "MAXIMA",
     "ChapterParameters",
     "validate_parameters",
     "model_config",
@@ -44,6 +45,10 @@ __all__ = [
 ]
 
 SIX_ALGORITHMS = ("UserKNN", "ItemKNN", "BiasedMF", "SVD++", "NMF", "iALS")
+#: Documented maxima of the size parameters (far above the ``paper`` profile): absurd values are refused
+#: before any compute starts.
+MAXIMA = {"seeds": 50, "seed": 10**6, "synthetic_users": 20_000, "synthetic_items": 20_000, "smoothing": 1_000.0,
+          "lambda": 1_000.0, "epochs": 1_000, "jobs": 256}
 ITERATIVE = ("BiasedMF", "SVD++", "NMF", "iALS")
 
 
@@ -103,7 +108,7 @@ def validate_parameters(**given: object) -> ChapterParameters:
     algorithm_names = list(ALGORITHMS)
     out = ChapterParameters(
         profile=check_choice("profile", values["profile"], ["smoke", "book", "paper"]),
-        seeds=tuple(check_int_list("seeds", values["seeds"], minimum=0)),
+        seeds=tuple(check_int_list("seeds", values["seeds"], minimum=0, maximum=MAXIMA["seed"])),
         datasets=tuple(check_subset("datasets", values["datasets"], DATASETS[:2])),
         algorithms=tuple(check_subset("algorithms", values["algorithms"], algorithm_names)),
         inputs=tuple(check_subset("inputs", values["inputs"], INPUTS)),
@@ -111,27 +116,31 @@ def validate_parameters(**given: object) -> ChapterParameters:
         ablation_inputs=tuple(check_subset("ablation_inputs", values["ablation_inputs"], INPUTS)),
         ablation_algorithms=tuple(check_subset("ablation_algorithms", values["ablation_algorithms"],
                                                algorithm_names)),
-        smoothing=check_float("smoothing", values["smoothing"], minimum=0.0),
+        smoothing=check_float("smoothing", values["smoothing"], minimum=0.0, maximum=MAXIMA["smoothing"]),
         betas=_float_list("betas", values["betas"], 0.0, 1.0),
         beta_algorithms=tuple(check_subset("beta_algorithms", values["beta_algorithms"], algorithm_names)),
         gammas=_float_list("gammas", values["gammas"], 0.0, 1.0),
         synthetic_algorithms=tuple(check_subset("synthetic_algorithms", values["synthetic_algorithms"],
                                                 algorithm_names)),
-        synthetic_users=check_int("synthetic_users", values["synthetic_users"], minimum=50),
-        synthetic_items=check_int("synthetic_items", values["synthetic_items"], minimum=50),
+        synthetic_users=check_int("synthetic_users", values["synthetic_users"], minimum=50,
+                                  maximum=MAXIMA["synthetic_users"]),
+        synthetic_items=check_int("synthetic_items", values["synthetic_items"], minimum=50,
+                                  maximum=MAXIMA["synthetic_items"]),
         rerank_algorithm=check_choice("rerank_algorithm", values["rerank_algorithm"], algorithm_names),
         candidate_lengths=tuple(check_int_list("candidate_lengths", values["candidate_lengths"], minimum=1,
                                                maximum=1000)),
-        lambdas=_float_list("lambdas", values["lambdas"], 0.0),
+        lambdas=_float_list("lambdas", values["lambdas"], 0.0, MAXIMA["lambda"]),
         flow_lengths=tuple(check_int_list("flow_lengths", values["flow_lengths"], minimum=1, maximum=1000,
                                           min_size=0)),
         k=check_int("k", values["k"], minimum=1, maximum=100),
-        mf_epochs=check_int("mf_epochs", values["mf_epochs"], minimum=1),
-        svdpp_epochs=check_int("svdpp_epochs", values["svdpp_epochs"], minimum=1),
-        nmf_epochs=check_int("nmf_epochs", values["nmf_epochs"], minimum=1),
-        ials_epochs=check_int("ials_epochs", values["ials_epochs"], minimum=1),
-        jobs=check_int("jobs", values["jobs"], minimum=1),
+        mf_epochs=check_int("mf_epochs", values["mf_epochs"], minimum=1, maximum=MAXIMA["epochs"]),
+        svdpp_epochs=check_int("svdpp_epochs", values["svdpp_epochs"], minimum=1, maximum=MAXIMA["epochs"]),
+        nmf_epochs=check_int("nmf_epochs", values["nmf_epochs"], minimum=1, maximum=MAXIMA["epochs"]),
+        ials_epochs=check_int("ials_epochs", values["ials_epochs"], minimum=1, maximum=MAXIMA["epochs"]),
+        jobs=check_int("jobs", values["jobs"], minimum=1, maximum=MAXIMA["jobs"]),
     )
+    if len(out.seeds) > MAXIMA["seeds"]:
+        raise ParameterError(f"parameter 'seeds' may list at most {MAXIMA['seeds']} seeds, got {len(out.seeds)}")
     short = [length for length in out.candidate_lengths + out.flow_lengths if length < out.k]
     if short:
         raise ParameterError(f"parameters 'candidate_lengths'/'flow_lengths' must be >= k={out.k}, got {short}")
