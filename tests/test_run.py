@@ -363,18 +363,39 @@ def test_toc_and_scoreboard_list_what_exists(project):
     assert text.count("| not yet written: not reproduced |") == len(CHAPTERS)
 
 
-def test_cli_runs_and_builds(project):
+def test_cli_runs_previews_and_builds(tmp_path, monkeypatch):
+    toy = (HERE / "fixtures" / "toy.md").read_text()
+    project = make_project(tmp_path / "project", {"toy": toy, "toy2": toy.replace("# A toy chapter", "# Another toy")})
     env = {**os.environ, "REPROBOOK_ROOT": str(project)}
+    env.pop("REPROBOOK_CLAIMS_DIR", None)
     bad = subprocess.run([sys.executable, "-m", "reprobook", "run", "tyo"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "unknown chapter(s) 'tyo'" in bad.stderr
+    ok = subprocess.run([sys.executable, "-m", "reprobook", "run", "toy", "--profile", "smoke"],
+                        capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stderr
+    refused = subprocess.run([sys.executable, "-m", "reprobook", "build"], capture_output=True, text=True, env=env)
+    assert refused.returncode == 1
+    assert "toy2: not run yet (python -m reprobook run toy2)" in refused.stderr
+    assert "python -m reprobook build toy" in refused.stderr, "the refusal points to the preview"
+
+    preview = subprocess.run([sys.executable, "-m", "reprobook", "build", "toy"], capture_output=True, text=True, env=env)
+    assert preview.returncode == 0, preview.stderr
+    assert "left out: toy2 (not run yet)" in preview.stderr
+    html = project / "_build" / "preview" / "_build" / "html"
+    assert str(html / "index.html") in preview.stdout
+    assert "plotly-graph-div" in (html / "chapters" / "toy.html").read_text()
+    assert "not run yet" in (html / "chapters" / "not-run" / "toy2.html").read_text()
+    assert not (project / "_build" / "html").exists(), "a preview does not replace the book"
+
     ok = subprocess.run([sys.executable, "-m", "reprobook", "run", "--profile", "smoke"],
                         capture_output=True, text=True, env=env)
     assert ok.returncode == 0, ok.stderr
+    assert "[toy] skipped (up to date)" in ok.stderr and "[toy2] ran" in ok.stderr
     built = subprocess.run([sys.executable, "-m", "reprobook", "build"], capture_output=True, text=True, env=env)
     assert built.returncode == 0, built.stderr
     html = project / "_build" / "html"
-    assert (html / "chapters" / "toy.html").exists() and (html / "scoreboard.html").exists()
+    assert (html / "chapters" / "toy.html").exists() and (html / "chapters" / "toy2.html").exists()
+    assert (html / "scoreboard.html").exists() and not (html / "chapters" / "not-run").exists()
     assert (project / "book" / "_assets" / "plotly.min.js").exists()
-    assert "plotly-graph-div" in (html / "chapters" / "toy.html").read_text()
     listing = subprocess.run([sys.executable, "-m", "reprobook", "list"], capture_output=True, text=True, env=env)
     assert listing.returncode == 0 and "ficsum" in listing.stdout
