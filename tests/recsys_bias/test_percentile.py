@@ -51,6 +51,18 @@ def test_smoothing_adds_pseudo_ratings_at_every_scale_value():
     assert last.tolist() == pytest.approx(percentile_ranks(padded, tie="last")[:4].tolist())
 
 
+@pytest.mark.parametrize("tie, expected", [("floormedian", 46.43), ("ceilmedian", 53.57), ("average", 50.0),
+                                           ("first", 39.29), ("last", 60.71)])
+def test_smoothed_medians_follow_the_authors_script(tie, expected):
+    # profile {3, 3}, scale 1..5, k = 5: the authors' percentile.py gives 46.43 / 53.57 for the
+    # floor/ceil medians (the real tied block {1, 2} and the pseudo block of 5 are split apart:
+    # ⌊1.5⌋ + 10 + ⌊2.5⌋ = 13 and ⌈1.5⌉ + 10 + ⌈2.5⌉ = 15, over 2 + 25 + 1 = 28); a single median of
+    # the merged block would give 50 / 50
+    profile = pd.DataFrame({"user": [0, 1], "item": [4, 4], "rating": [3.0, 3.0]})
+    ranks = percentile_ranks(profile, tie=tie, smoothing=5.0, scale=np.arange(1.0, 6.0))
+    assert ranks.tolist() == pytest.approx([expected, expected], abs=0.005)
+
+
 @pytest.mark.parametrize("profile", ["item", "user"])
 @pytest.mark.parametrize("tie, method", [("first", "min"), ("last", "max"), ("average", "average")])
 def test_matches_pandas_group_rank(profile, tie, method):

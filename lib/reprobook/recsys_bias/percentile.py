@@ -7,8 +7,10 @@ A rating r in the profile P (the ratings of one item, or of one user) becomes
 where ``pos`` depends on the tie rule: ``first`` = #{p < r} + 1, ``last`` = #{p ≤ r},
 ``floormedian``/``ceilmedian`` = the floor/ceiling of the middle of the tied block, ``average`` =
 its exact middle. Smoothing with strength k adds k pseudo-ratings at every value of the rating scale
-to each profile before ranking (so the numerator gains k · #{scale values below r} — and, for the
-rules that count r's own block, k more per tied value — and the denominator gains k · |scale|).
+to each profile before ranking: the numerator gains k · #{scale values below r} plus r's own pseudo
+block by rule (``first`` 0, ``last`` k, the medians ⌊k/2⌋ and ⌈k/2⌉, ``average`` k/2; the medians of
+the real and the pseudo tied blocks are taken apart, as the authors' script does), and the
+denominator gains k · |scale|.
 One sort of (profile, rating) does all of it: O(n log n).
 
 >>> frame = pd.DataFrame({"user": [0, 1, 2, 3], "item": [7, 7, 7, 7], "rating": [1.0, 3.0, 3.0, 5.0]})
@@ -84,11 +86,6 @@ def percentile_ranks(
     groups = ratings[profile].to_numpy()
     less, at_most, size = tie_positions(groups, values)
     less, at_most, size = less.astype(np.float64), at_most.astype(np.float64), size.astype(np.float64)
-    if smoothing > 0:
-        grid = np.unique(values) if scale is None else np.unique(np.asarray(scale, dtype=np.float64))
-        less = less + smoothing * np.searchsorted(grid, values, side="left")
-        at_most = at_most + smoothing * np.searchsorted(grid, values, side="right")
-        size = size + smoothing * len(grid)
     first, last = less + 1.0, at_most
     if tie == "first":
         position = first
@@ -100,6 +97,16 @@ def percentile_ranks(
         position = np.ceil((first + last) / 2.0)
     else:
         position = (first + last) / 2.0
+    if smoothing > 0:
+        # As the authors' percentile.py does: the k pseudo-ratings at every scale value below r shift
+        # the position by k per value; those at r's own value add per rule (first 0, last k, the
+        # medians ⌊k/2⌋ / ⌈k/2⌉, average k/2). The medians are taken apart for the real tied block and
+        # the pseudo block, so {3, 3} with k = 5 on 1–5 gives 46.43 / 53.57, not 50 / 50.
+        grid = np.unique(values) if scale is None else np.unique(np.asarray(scale, dtype=np.float64))
+        own_block = {"first": 0.0, "last": smoothing, "floormedian": np.floor(smoothing / 2.0),
+                     "ceilmedian": np.ceil(smoothing / 2.0), "average": smoothing / 2.0}[tie]
+        position = position + smoothing * np.searchsorted(grid, values, side="left") + own_block
+        size = size + smoothing * len(grid)
     return 100.0 * position / (size + 1.0)
 
 
