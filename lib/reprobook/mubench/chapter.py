@@ -19,12 +19,7 @@ from reprobook.lm import ModelNotPrepared, TransformersBackend, prepared_model_p
 from reprobook.mubench import consistency as cons
 from reprobook.mubench.cldr_probe import LANGUAGES, SCRIPT_OF, TASKS, build_probe
 from reprobook.mubench.scoring import AlignedArrays, score_items, stub_backend
-from reprobook.mubench.tinyworld import (
-    WorldConfig,
-    in_language_correct,
-    permutation_null,
-    transfer_correct,
-)
+from reprobook.mubench.tinyworld import WorldConfig
 from reprobook.params import (
     PROFILES,
     ParameterError,
@@ -32,20 +27,25 @@ from reprobook.params import (
     check_choice,
     check_float,
     check_int,
+    check_int_list,
     check_known,
     check_subset,
 )
 
 __all__ = ["Parameters", "ProbeConfig", "validate_parameters", "run_language", "score_languages",
-           "language_table", "consistency_summary", "headline_metrics", "world_metrics", "MODELS", "B2_RUNS"]
+           "language_table", "consistency_summary", "headline_metrics", "MODELS", "B2_RUNS"]
 
 MODELS = ("smollm2", "stub")
 DEFAULTS: dict[str, Any] = {
     "languages": "all", "tasks": list(TASKS), "model": "smollm2", "chat_template": False, "num_threads": "auto",
     "batch_size": 16, "n_bootstrap": 10_000, "seed": 0, "time_budget_s": 0.0, "sanity_threshold": 0.9,
     "b2_runs": ["p0", "p20", "oracle"], "b2_steps": 800, "b2_batch": 64, "b2_people": 30, "b2_jobs": 2, "n_permutations": 10_000,
-    "b2_time_budget_s": 0.0,
+    "b2_time_budget_s": 0.0, "b2_seeds": [0, 1, 2],
 }
+#: documented maxima of the size parameters (absurd values are refused before any compute)
+MAX_SEED = 10_000
+MAX_B2_SEEDS = 10
+MAX_BUDGET_S = 86_400.0
 B2_RUNS = {"p0": {"p_parallel": 0.0}, "p5": {"p_parallel": 0.05}, "p20": {"p_parallel": 0.2},
            "oracle": {"p_parallel": 0.0, "oracle": True}}
 
@@ -85,11 +85,18 @@ class Parameters:
     b2_jobs: int = 2
     n_permutations: int = 10_000
     b2_time_budget_s: float = 0.0
+    b2_seeds: tuple[int, ...] = (0, 1, 2)
     notes: tuple[str, ...] = ()
 
+    def world_keys(self) -> list[tuple[str, int]]:
+        """(run, seed) of every tiny-world run: p0/p20/p5 on every seed, the oracle on the first."""
+        return [(run, seed) for run in self.b2_runs
+                for seed in (self.b2_seeds[:1] if run == "oracle" else self.b2_seeds)]
+
     def world_configs(self) -> list[WorldConfig]:
-        return [WorldConfig(n_people=self.b2_people, r_en=0.5, steps=self.b2_steps, batch=self.b2_batch, seed=self.seed,
-                            time_budget_s=self.b2_time_budget_s, **B2_RUNS[run]) for run in self.b2_runs]
+        return [WorldConfig(n_people=self.b2_people, r_en=0.5, steps=self.b2_steps, batch=self.b2_batch, seed=seed,
+                            time_budget_s=self.b2_time_budget_s, stop_when_memorised=True, eval_every=50,
+                            **B2_RUNS[run]) for run, seed in self.world_keys()]
 
     def probe_configs(self) -> list[ProbeConfig]:
         return [ProbeConfig(lang, self.tasks, self.model, self.chat_template, self.num_threads, self.batch_size,
@@ -125,6 +132,12 @@ def validate_parameters(profile: str = "book", **given: Any) -> Parameters:
     num_threads = values["num_threads"]
     if num_threads != "auto":
         num_threads = check_int("num_threads", num_threads, minimum=1, maximum=64)
+    b2_seeds = check_int_list("b2_seeds", values["b2_seeds"], minimum=0, maximum=MAX_SEED)
+    if len(b2_seeds) > MAX_B2_SEEDS:
+        raise ParameterError(f"parameter 'b2_seeds' may list at most {MAX_B2_SEEDS} seeds, got {len(b2_seeds)}")
+    if profile != "smoke" and model == "stub":
+        raise ParameterError("parameter 'model' = 'stub' (a hashed random guesser) is allowed only at the smoke "
+                             "profile; use 'smollm2'")
     notes = []
     if model == "smollm2" and not _model_ready():
         if profile != "smoke":
@@ -138,8 +151,8 @@ def validate_parameters(profile: str = "book", **given: Any) -> Parameters:
         chat_template=check_bool("chat_template", values["chat_template"]), num_threads=num_threads,
         batch_size=check_int("batch_size", values["batch_size"], minimum=1, maximum=256),
         n_bootstrap=check_int("n_bootstrap", values["n_bootstrap"], minimum=100, maximum=1_000_000),
-        seed=check_int("seed", values["seed"], minimum=0),
-        time_budget_s=check_float("time_budget_s", values["time_budget_s"], minimum=0.0),
+        seed=check_int("seed", values["seed"], minimum=0, maximum=MAX_SEED),
+        time_budget_s=check_float("time_budget_s", values["time_budget_s"], minimum=0.0, maximum=MAX_BUDGET_S),
         sanity_threshold=check_float("sanity_threshold", values["sanity_threshold"], minimum=0.0, maximum=1.0),
         b2_runs=tuple(run for run in B2_RUNS if run in check_subset("b2_runs", values["b2_runs"], B2_RUNS,
                                                                     min_size=0)),
@@ -148,7 +161,9 @@ def validate_parameters(profile: str = "book", **given: Any) -> Parameters:
         b2_people=check_int("b2_people", values["b2_people"], minimum=6, maximum=300),
         b2_jobs=check_int("b2_jobs", values["b2_jobs"], minimum=1, maximum=64),
         n_permutations=check_int("n_permutations", values["n_permutations"], minimum=100, maximum=1_000_000),
-        b2_time_budget_s=check_float("b2_time_budget_s", values["b2_time_budget_s"], minimum=0.0),
+        b2_time_budget_s=check_float("b2_time_budget_s", values["b2_time_budget_s"], minimum=0.0,
+                                     maximum=MAX_BUDGET_S),
+        b2_seeds=tuple(b2_seeds),
         notes=tuple(notes),
     )
 
@@ -256,44 +271,4 @@ def headline_metrics(arrays: AlignedArrays, langs: pd.DataFrame, *, n_bootstrap:
     judged = {"m1_gap_judged": out["m1_gap"], "m1_gap_low_judged": out["m1_gap_low"],
               "m5_rho_judged": out["rho_mlc_acc"]}
     out.update({key: (value if sane else np.nan) for key, value in judged.items()})
-    return out
-
-
-def world_metrics(results: dict[str, dict], params: Parameters) -> dict[str, float]:
-    """B2 gate and M6 (rules of the brief §3.2). ``results`` maps run names (p0, p20, oracle) to run_world outputs.
-
-    Gate: (i) every run's in-language accuracy ≥ 0.9; (ii) pooled p0 transfer ≤ the 99th percentile of
-    the prediction-permutation null; (iii) the oracle's cross-language accuracy not below the 95 % bootstrap CI
-    of its in-language accuracy. M6 = the one-sided 95 % bootstrap lower bound of transfer(p20) − transfer(p0)
-    over the (paired) transfer facts, NaN unless the gate passes.
-    """
-    out: dict[str, float] = {}
-    seen = {run: in_language_correct(result["facts"]) for run, result in results.items()}
-    moved = {run: transfer_correct(result["facts"]) for run, result in results.items()}
-    for run in results:
-        out[f"b2_in_language_{run}"] = float(seen[run].mean())
-        out[f"b2_transfer_{run}"] = float(moved[run].mean())
-        out[f"b2_steps_{run}"] = float(results[run]["steps_done"])
-    gate_i = all(value.mean() >= 0.9 for value in seen.values()) and \
-        all(results[run]["steps_done"] >= params.b2_steps for run in results)
-    gate_ii = gate_iii = False
-    if "p0" in results:
-        null = permutation_null(results["p0"]["facts"], n_permutations=params.n_permutations, seed=params.seed)
-        out["b2_null_p99"] = float(np.quantile(null, 0.99))
-        out["b2_null_mean"] = float(null.mean())
-        gate_ii = moved["p0"].mean() <= out["b2_null_p99"]
-    if "oracle" in results:
-        low, high = cons.bootstrap_ci(lambda idx: seen["oracle"][idx].mean(), len(seen["oracle"]),
-                                      n_boot=params.n_bootstrap, seed=params.seed)
-        out["b2_oracle_low"], out["b2_oracle_high"] = float(low), float(high)
-        gate_iii = bool(moved["oracle"].mean() >= low)  # inside the CI or above it
-    out["b2_gate"] = float(gate_i and gate_ii and gate_iii)
-    out["b2_gate_i"], out["b2_gate_ii"], out["b2_gate_iii"] = float(gate_i), float(gate_ii), float(gate_iii)
-    if "p0" in results and "p20" in results:
-        diff = moved["p20"] - moved["p0"]
-        low, _ = cons.bootstrap_ci(lambda idx: diff[idx].mean(), len(diff), n_boot=params.n_bootstrap,
-                                   seed=params.seed, level=0.90)
-        out["b2_m6_diff"] = float(diff.mean())
-        out["b2_m6_low"] = float(low)
-        out["m6_judged"] = float(low) if out["b2_gate"] else float("nan")
     return out

@@ -50,6 +50,7 @@ class WorldConfig:
     seed: int = 0
     eval_every: int = 100
     time_budget_s: float = 0.0
+    stop_when_memorised: bool = False  # end at the first evaluation with every seen fact right
 
 
 def _value_names(lang: str) -> dict[str, list[str]]:
@@ -221,10 +222,14 @@ def run_world(config: WorldConfig) -> dict:
             agree = float((facts.pred_en == facts.pred_zh).mean())
             curve.append({"step": step, "loss": float(loss.detach()), "in_language": float(seen.mean()),
                           "transfer": float(transfer.mean()), "agreement_en_zh": agree})
+            if config.stop_when_memorised and seen.mean() == 1.0:
+                break
         if config.time_budget_s and time.perf_counter() - started > config.time_budget_s:
             break
     facts = pd.DataFrame(_summarise(world, evaluate(model, world)))
-    return {"facts": facts, "curve": pd.DataFrame(curve), "steps_done": step,
+    memorised = bool(curve) and curve[-1]["in_language"] == 1.0
+    return {"facts": facts, "curve": pd.DataFrame(curve), "steps_done": step, "steps": config.steps,
+            "memorised": memorised,
             "wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
             "tokens": step * config.batch * (context - 1), "n_params": sum(p.numel() for p in model.parameters())}
 

@@ -1,0 +1,85 @@
+"""claim_results and its pieces on hand-made arrays."""
+
+import numpy as np
+import pytest
+from mubench_worlds import aligned, worlds
+
+from reprobook.claims import NOT_IMPLEMENTED, NOT_REPRODUCED, NOT_TESTABLE
+from reprobook.mubench import consistency as cons
+from reprobook.mubench.ledger import (
+    accuracy_only_null,
+    agreeing_pairs,
+    build_ledger,
+    claim_results,
+    english_gap,
+    world_results,
+)
+
+
+def test_agreeing_pairs_average_to_overall_mlc():
+    arrays = aligned(0.8, 0.4, shared_wrong=True)
+    assert agreeing_pairs(arrays.pred).mean() == pytest.approx(cons.mlc_overall(cons.agreement_matrix(arrays.pred)))
+
+
+def test_accuracy_only_null_keeps_correctness_and_the_distractor_mix():
+    arrays = aligned(0.8, 0.4, shared_wrong=True)
+    null = accuracy_only_null(arrays, np.random.default_rng(0))
+    assert ((null == arrays.answer) == (arrays.pred == arrays.answer)).all()
+    code_of = {value: code for code, value in enumerate(arrays.codes)}
+    distractors = [[code_of[value] for value in item if code_of[value] != truth]
+                   for item, truth in zip(arrays.values, arrays.answer, strict=True)]
+
+    def chosen_index(pred, lang):  # which distractor each wrong item chose, per task
+        return sorted((arrays.tasks[item], distractors[item].index(pred[lang, item]))
+                      for item in range(pred.shape[1]) if pred[lang, item] != arrays.answer[item])
+
+    for lang in range(null.shape[0]):
+        assert chosen_index(null, lang) == chosen_index(arrays.pred, lang)
+    assert (null != arrays.pred).any()
+
+
+def test_english_gap_by_hand():
+    correct = np.array([[1, 1, 1, 1], [0, 1, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0]], dtype=float)
+    assert english_gap(correct, 0) == pytest.approx(1.0 - 0.25)
+
+
+def test_claim_results_and_guards():
+    arrays = aligned(1.0, 0.3, shared_wrong=True)
+    results = claim_results(arrays, worlds(True, seeds=(0, 1, 2)), profile="book", model="smollm2",
+                            n_bootstrap=300, n_null=50, n_permutations=300)
+    assert results["m1_gap"].value == pytest.approx(1.0 - np.median(arrays.correct[1:].mean(axis=1)))
+    assert results["m1_gap"].n == arrays.pred.shape[1] and results["m5_excess_agreement"].unit == "items"
+    assert results["m6_transfer_gain"].n == 3 and results["decomposition_holds"] is True
+    table = build_ledger("book").evaluate(results)
+    verdict = dict(zip(table["claim"], table["verdict"], strict=True))
+    assert all(verdict[claim] == NOT_IMPLEMENTED for claim in ("M1c", "M2", "M3", "M4", "M7"))
+
+    stub = claim_results(arrays, {}, profile="book", model="stub", n_bootstrap=300, n_null=50)
+    table = build_ledger("book").evaluate(stub)
+    rows = table.set_index("claim")
+    assert rows.loc["M1", "verdict"] == NOT_TESTABLE and "stub" in rows.loc["M1", "note"]
+    assert rows.loc["M6", "verdict"] == NOT_TESTABLE and "no tiny-world run" in rows.loc["M6", "note"]
+
+    insane = claim_results(aligned(0.5, 0.3, shared_wrong=True), {}, profile="book", model="smollm2",
+                           n_bootstrap=300, n_null=50)
+    assert build_ledger("book").evaluate(insane).set_index("claim").loc["M5", "verdict"] == NOT_TESTABLE
+
+
+def test_gate_reasons_and_skipped_languages_reach_the_ledger():
+    world = worlds(True, seeds=(0, 1, 2))
+    world[("p0", 1)] = {**world[("p0", 1)], "steps_done": 300, "memorised": False}
+    gate = world_results(world, n_permutations=200, n_bootstrap=200)["b2_gate"]
+    assert not gate.passed and "cut by the time budget" in gate.reason
+    world_leaky = worlds(True, seeds=(0, 1, 2))
+    world_leaky[("p0", 0)] = world_leaky[("p20", 0)]
+    gate = world_results(world_leaky, n_permutations=200, n_bootstrap=200)["b2_gate"]
+    assert not gate.passed and "chance bracket" in gate.reason
+    ledger = build_ledger("book", skipped_languages=["sw", "yo"])
+    assert "sw, yo" in next(claim for claim in ledger.claims if claim.id == "M1").notes
+
+
+def test_accuracy_explains_agreement_gives_not_reproduced():
+    arrays = aligned(1.0, 0.3, shared_wrong=False)
+    results = claim_results(arrays, {}, profile="book", model="smollm2", n_bootstrap=300, n_null=100)
+    table = build_ledger("book").evaluate(results).set_index("claim")
+    assert table.loc["M5", "verdict"] == NOT_REPRODUCED

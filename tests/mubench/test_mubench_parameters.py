@@ -1,0 +1,25 @@
+"""Every size parameter has a documented maximum; the stub is refused outside smoke."""
+
+import pytest
+
+from reprobook.mubench import chapter
+from reprobook.params import ParameterError
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("batch_size", 10**4), ("n_bootstrap", 10**8), ("seed", 10**9), ("time_budget_s", 1e9), ("b2_steps", 10**7),
+    ("b2_batch", 10**6), ("b2_people", 10**4), ("b2_jobs", 1000), ("n_permutations", 10**8),
+    ("b2_time_budget_s", 1e9), ("num_threads", 1000),
+])
+def test_absurd_sizes_are_refused_with_the_allowed_range(name, value):
+    with pytest.raises(ParameterError, match=rf"'{name}' must be (an integer|a number) in \["):
+        chapter.validate_parameters(profile="smoke", model="stub", **{name: value})
+
+
+def test_seed_lists_are_bounded_and_stub_is_smoke_only():
+    with pytest.raises(ParameterError, match="'b2_seeds'.*at most"):
+        chapter.validate_parameters(profile="smoke", model="stub", b2_seeds=list(range(50)))
+    with pytest.raises(ParameterError, match=r"'b2_seeds\[0\]' must be an integer in \["):
+        chapter.validate_parameters(profile="smoke", model="stub", b2_seeds=[10**9])
+    with pytest.raises(ParameterError, match="stub"):
+        chapter.validate_parameters(profile="book", model="stub")
