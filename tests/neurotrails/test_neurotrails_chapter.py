@@ -1,14 +1,14 @@
 """Parameter checks, the run grid, a tiny end-to-end run and the ledger's numbers on a synthetic table."""
 
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from reprobook.neurotrails.chapter import choose_split, headline_metrics, validate_parameters
-from reprobook.neurotrails.experiments import RunConfig, run_method
+from reprobook.neurotrails.chapter import MAXIMA, choose_split, matched_width, validate_parameters
+from reprobook.neurotrails.experiments import RunConfig, nonzeros, run_method
+from reprobook.neurotrails.ledger import claim_results, permutation_mean, seed_swap_null
 from reprobook.params import ParameterError
 
 
@@ -25,14 +25,35 @@ def test_parameters_are_checked_by_name():
         validate_parameters(averaging="votes")
 
 
+@pytest.mark.parametrize(("name", "value"), [("epochs", 10**9), ("n_train", 10**12), ("width", 10**6),
+                                             ("update_every", 10**9), ("time_budget_s", 1e12),
+                                             ("seeds", list(range(1000)))])
+def test_size_parameters_have_a_documented_maximum(name, value):
+    with pytest.raises(ParameterError, match=rf"{name}.*(at most|≤|<=|\[)"):
+        validate_parameters(**{name: value})
+    assert name in MAXIMA
+
+
 def test_grid_shares_runs_and_splits_the_budget_by_cost():
     params = validate_parameters()
     configs = params.configs()
-    assert len(configs) == len(set(configs)) == 2 * 5 + 5 + 1  # main × 2 seeds, 5 new sweep points, sparse single
-    assert sum(c.time_budget_s for c in configs) == pytest.approx(params.time_budget_s, abs=1.0)
+    # per seed: 4 main arms, 2 width-matched baselines, sweep b = 0, 2, 6 (b = 4 is the main arm), sparse single,
+    # static mask
+    assert len(configs) == len(set(configs)) == 3 * (4 + 2 + 3 + 1 + 1)
+    assert sum(c.time_budget_s for c in configs) == pytest.approx(params.time_budget_s, abs=2.0)
     single = next(c for c in configs if c.method == "single")
     full = next(c for c in configs if c.method == "full_ensemble")
     assert full.time_budget_s > 2.5 * single.time_budget_s
+
+
+def test_matched_baselines_have_the_nonzeros_of_neurotrails():
+    params = validate_parameters()
+    widths = params.matched_widths()
+    target = nonzeros(RunConfig(method="neurotrails", width=params.width, density=params.density, blocks_in_head=4))
+    for method, width in widths.items():
+        dense = nonzeros(RunConfig(method=method, width=width, blocks_in_head=6))
+        assert abs(dense / target - 1) < 0.05
+        assert width == matched_width(method, target, 3)
 
 
 def test_tiny_run_end_to_end_respects_density_and_budget():
@@ -41,7 +62,8 @@ def test_tiny_run_end_to_end_respects_density_and_budget():
     result = run_method(config)
     assert (result.layers.nnz == (result.layers.target_density * result.layers.numel / result.layers.groups)
             .round().clip(lower=1) * result.layers.groups).all()
-    assert len(result.topology) == 2 and result.topology.changed_fraction.gt(0).all()
+    # two steps, one update: the update that would fall on the last step is skipped
+    assert len(result.topology) == 1 and result.topology.changed_fraction.gt(0).all()
     again = run_method(config)
     assert again.summary["accuracy"] == result.summary["accuracy"]  # deterministic given the seed
     assert np.isfinite([result.summary[k] for k in ("nll", "ece", "brier", "disagreement", "shift_nll")]).all()
@@ -50,44 +72,74 @@ def test_tiny_run_end_to_end_respects_density_and_budget():
     assert stopped.summary["stopped_early"] and stopped.summary["steps_done"] == 1
 
 
-def synthetic_frame():
+def test_the_last_optimizer_step_makes_no_topology_update():
+    config = RunConfig(method="neurotrails", width=8, blocks_in_head=3, epochs=1, n_train=256, n_val=200,
+                       n_test=200, n_shift=200, update_every=1)
+    result = run_method(config)
+    total = result.summary["total_steps"]
+    assert result.topology.step.max() == total - 1  # the update on step `total` is skipped
+
+
+def hand_frame():
     rows = []
-    for seed, shift in ((0, 0.0), (1, 0.01)):
-        rows += [
-            {"method": "single", "blocks_in_head": 0, "seed": seed, "accuracy": 0.80 + shift, "val_accuracy": 0.8,
-             "nll": 0.60, "shift_accuracy": 0.50, "nnz": 1000, "disagreement": np.nan},
-            {"method": "full_ensemble", "blocks_in_head": 6, "seed": seed, "accuracy": 0.86 + shift,
-             "val_accuracy": 0.86, "nll": 0.40, "shift_accuracy": 0.58, "nnz": 3000, "disagreement": 0.1},
-            {"method": "treenet", "blocks_in_head": 4, "seed": seed, "accuracy": 0.84 + shift, "val_accuracy": 0.84,
-             "nll": 0.45, "shift_accuracy": 0.55, "nnz": 2400, "disagreement": 0.04},
-            {"method": "neurotrails", "blocks_in_head": 4, "seed": seed, "accuracy": 0.83 + shift,
-             "val_accuracy": 0.85, "nll": 0.50, "shift_accuracy": 0.56, "nnz": 1200, "disagreement": 0.05},
-            {"method": "neurotrails", "blocks_in_head": 6, "seed": seed, "accuracy": 0.87 + shift,
-             "val_accuracy": 0.84, "nll": 0.42, "shift_accuracy": 0.50, "nnz": 1500, "disagreement": 0.08},
-        ]
-    sweep_acc = {0: 0.80, 1: 0.82, 2: 0.86, 3: 0.84, 5: 0.83}
-    rows += [{"method": "neurotrails", "blocks_in_head": b, "seed": 0, "accuracy": acc, "val_accuracy": acc,
-              "nll": 0.5, "shift_accuracy": 0.5, "nnz": 1000 + b, "disagreement": 0.01 * b} for b, acc in sweep_acc.items()]
+    for seed, noise in ((0, 0.0), (1, 0.01), (2, -0.01)):
+        def add(method, b, accuracy, width=32, nll=0.5, shift=0.5, nnz=1000, disagreement=0.05, stopped=False,
+                seed=seed):
+            rows.append({"method": method, "blocks_in_head": b, "seed": seed, "width": width, "accuracy": accuracy,
+                         "val_accuracy": accuracy, "nll": nll, "shift_accuracy": shift, "nnz": nnz,
+                         "disagreement": disagreement, "stopped_early": stopped})
+        add("single", 0, 0.80 + noise, nll=0.60, nnz=1000)
+        add("single", 0, 0.81 + noise, width=35, nll=0.58, shift=0.52, nnz=1200)
+        add("sparse_single", 0, 0.79 + noise, nll=0.62, shift=0.50, nnz=500)
+        add("full_ensemble", 6, 0.86 + noise, nnz=3000)
+        add("full_ensemble", 6, 0.84 + noise, width=19, nnz=1210)
+        add("treenet", 4, 0.84 + 2 * noise, nnz=2400)
+        for b, acc, dis in ((0, 0.80, 0.01), (2, 0.82, 0.03), (4, 0.83, 0.05), (6, 0.81, 0.04)):
+            add("neurotrails", b, acc + noise, nll=0.55, shift=0.60, nnz=1190 if b == 4 else 1000, disagreement=dis)
     return pd.DataFrame(rows)
 
 
-def test_headline_numbers_by_hand():
-    frame = synthetic_frame()
-    params = validate_parameters()
-    # b* on validation: b = 4 (0.85) beats b = 6 (0.84), although b = 6 is better on test
-    assert choose_split(frame, params.neurotrails_splits, params.seeds) == 4
-    out = headline_metrics(frame, params)
-    assert out["n1_accuracy_gap"] == pytest.approx(0.03)
-    sd = np.sqrt(np.mean([np.var([0.83, 0.84], ddof=1), np.var([0.80, 0.81], ddof=1)]))
-    assert out["n1_gap_in_sd"] == pytest.approx(0.03 / sd)
-    assert out["n1_nll_gain"] == pytest.approx(0.10)
-    assert out["n2_accuracy_gap"] == pytest.approx(-0.03)
-    assert out["n2_nnz_ratio"] == pytest.approx(0.4)
-    assert out["n5_accuracy_gap"] == pytest.approx(-0.01)
-    assert out["n7_drop_advantage"] == pytest.approx((0.805 - 0.5) - (0.835 - 0.56))
-    sweep = frame[(frame.method == "neurotrails") & (frame.seed == 0)].sort_values("blocks_in_head")
-    assert out["n3_spearman"] == pytest.approx(spearmanr(sweep.blocks_in_head, sweep.disagreement).statistic)
-    # interior best 0.86 (b = 2) vs ends max(0.80, 0.87 at b = 6): the end wins, margin < 0
-    assert out["n4_best_split"] == 6
-    assert out["n4_margin_in_se"] == pytest.approx((0.86 - 0.87) / math.sqrt(0.86 * 0.14 / 5000))
-    assert math.isnan(out["n6_gap_in_sd"])  # no static-mask runs
+def test_claim_results_by_hand():
+    out = claim_results(hand_frame(), main_split=4, width=32, matched_widths={"single": 35, "full_ensemble": 19},
+                        sweep_splits=(0, 2, 4, 6), n_test=5000)
+    assert out["n1_accuracy"] == pytest.approx([0.02] * 3)
+    assert out["n1_accuracy_control"] == pytest.approx([-0.02] * 3)
+    assert out["n1_nll"] == pytest.approx([0.03] * 3)
+    assert out["n2_accuracy"] == pytest.approx([-0.03] * 3)
+    assert out["n2_accuracy_control"] == pytest.approx([-0.06] * 3)
+    assert out["n2_equal"] == pytest.approx([-0.01] * 3)
+    assert out["n5_accuracy"] == pytest.approx([-0.01, -0.02, 0.0])
+    # drop(matched single) = 0.29 + noise; drop(NT) = 0.23 + noise
+    assert out["n7_drop_advantage"] == pytest.approx([0.06] * 3)
+    assert out["n3_spearman"] == pytest.approx([spearmanr([0, 2, 4, 6], [0.01, 0.03, 0.05, 0.04]).statistic] * 3)
+    assert out["n4_margin"] == pytest.approx([0.02] * 3)
+    assert out["n3_control"] == pytest.approx([0.0] * 3, abs=1e-12)  # the mean ρ over all 24 orders is 0
+    assert out["finished"].passed and out["learned"].passed and not out["static_run"].passed
+    assert out["c1_nnz_ratio_full"] == pytest.approx(1190 / 3000)
+    assert out["c2_fewer_than_treenet"] is True
+    assert out["c3_matched_within"] == pytest.approx(max(abs(1200 / 1190 - 1), abs(1210 / 1190 - 1)))
+
+
+def test_stopped_runs_are_left_out_and_named():
+    frame = hand_frame()
+    frame.loc[(frame.method == "single") & (frame.width == 35) & (frame.seed == 1), "stopped_early"] = True
+    out = claim_results(frame, main_split=4, width=32, matched_widths={"single": 35, "full_ensemble": 19},
+                        sweep_splits=(0, 2, 4, 6), n_test=5000)
+    assert len(out["n1_accuracy"]) == 2
+    assert not out["finished"].passed and "single (b = 0, width 35) seed 1" in out["finished"].reason
+
+
+def test_nulls():
+    values = pd.Series([0.80, 0.83, 0.81], index=[0, 1, 2])
+    assert seed_swap_null(values) == pytest.approx([-0.03, 0.02, 0.01])
+    assert np.mean(seed_swap_null(values)) == pytest.approx(0.0)
+    # with one interior split out of three, the interior is the best by chance in a third of the orders
+    margin = permutation_mean([0, 3, 6], [0.1, 0.2, 0.3],
+                              lambda s, v: v[1] - max(v[0], v[2]))
+    assert margin == pytest.approx(np.mean([-0.2, -0.1, -0.1, 0.1, -0.2, 0.1]))
+
+
+def test_choose_split_uses_validation():
+    frame = hand_frame()
+    frame.loc[(frame.method == "neurotrails") & (frame.blocks_in_head == 6), "val_accuracy"] = 0.99
+    assert choose_split(frame, (0, 2, 4, 6), (0, 1, 2)) == 6

@@ -27,7 +27,8 @@ from reprobook.neurotrails.metrics import ensemble_metrics
 from reprobook.neurotrails.mnist1d import GeneratorSettings, Splits, make_splits
 from reprobook.sparse import DynamicSparsity
 
-__all__ = ["RunConfig", "RunResult", "run_method", "load_splits", "SPARSE_METHODS", "MULTI_HEAD_METHODS"]
+__all__ = ["RunConfig", "RunResult", "run_method", "load_splits", "nonzeros", "SPARSE_METHODS",
+           "MULTI_HEAD_METHODS"]
 
 SPARSE_METHODS = ("sparse_single", "neurotrails", "neurotrails_static")
 MULTI_HEAD_METHODS = ("full_ensemble", "treenet", "neurotrails", "neurotrails_static")
@@ -103,6 +104,22 @@ def load_splits(settings: GeneratorSettings, n_train: int, n_val: int, n_test: i
     return make_splits(settings, n_train, n_val, n_test, n_shift, data_seed)
 
 
+def nonzeros(config: RunConfig) -> int:
+    """The nonzero parameters of ``config``'s network at initialisation (masked tensors at their density).
+
+    Counts exactly as a finished run's ``nnz`` does (the mask counts are fixed per layer), without training.
+    """
+    model = build_model(config.method, width=config.width, blocks_in_head=config.blocks_in_head,
+                        n_heads=config.n_heads, n_blocks=config.n_blocks)
+    total = sum(p.numel() for p in model.parameters())
+    if not config.is_sparse:
+        return total
+    sparsity = DynamicSparsity(model, None, config.density, total_steps=1, groups=model.sparse_groups(),
+                               seed=config.seed)
+    masked_numel = sum(mask.numel() for mask in sparsity.masks.values())
+    return total - masked_numel + sparsity.nnz()
+
+
 def _logits(model: torch.nn.Module, x: np.ndarray, batch: int = 1000) -> torch.Tensor:
     model.eval()
     with torch.no_grad():
@@ -140,11 +157,15 @@ def _run(config: RunConfig) -> RunResult:
                                                     cycle_momentum=False)
     sparsity = None
     if config.is_sparse:
+        # no topology update on the last step: it would re-zero weights after training ends
+        freeze = (total_steps - 0.5) / total_steps
+        if config.freeze_topology_at is not None:
+            freeze = min(freeze, config.freeze_topology_at)
         sparsity = DynamicSparsity(model, optimizer, config.density, total_steps=total_steps,
                                    groups=model.sparse_groups(), update_every=config.update_every,
                                    prune=config.prune, grow=config.grow, prune_rate=config.prune_rate,
                                    final_prune_rate=config.final_prune_rate,
-                                   freeze_topology_at=config.freeze_topology_at,
+                                   freeze_topology_at=freeze,
                                    regrow_dropped=config.regrow_dropped,
                                    static=config.method == "neurotrails_static", seed=config.seed)
     x_train = torch.from_numpy(splits.x_train)
@@ -189,6 +210,7 @@ def _run(config: RunConfig) -> RunResult:
     masked_numel = sum(sparsity.masks[name].numel() for name in sparsity.masks) if sparsity is not None else 0
     summary = {
         "method": config.method, "seed": config.seed, "blocks_in_head": config.effective_blocks_in_head,
+        "width": config.width,
         "heads": config.effective_heads, "density": config.density if config.is_sparse else 1.0,
         **evaluation,
         "params": n_params, "nnz": n_params - masked_numel + masked if sparsity is not None else n_params,

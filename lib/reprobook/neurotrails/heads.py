@@ -5,7 +5,9 @@ shared trunk, and each of the M heads owns a copy of the last b blocks and its o
 The heads' weights are stacked into one grouped convolution per layer (M groups of C channels), so
 each group is exactly an independent head, one BatchNorm call normalises all heads, and a forward
 pass handles every head and sample together (the convolution itself loops over the M heads, which is
-faster on CPU than PyTorch's grouped kernel). With
+faster on CPU than PyTorch's grouped kernel). One pass is a convenience, not a speed-up: against M
+separate networks it was measured up to ≈ 1.2× slower on a loaded 2-core machine (``bench/neurotrails.py``
+measures it on yours). With
 ``share_stem=False`` and b = B the model is a full ensemble of M independent networks.
 
 >>> model = MultiHeadResNet1d(width=32, blocks_in_head=3, n_heads=3)
@@ -30,8 +32,8 @@ METHODS = ("single", "sparse_single", "full_ensemble", "treenet", "neurotrails",
 
 class HeadsConv1d(nn.Conv1d):
     """A grouped convolution computed group by group: the same layer (weights, init, output) as
-    ``nn.Conv1d(..., groups=M)``, but faster on CPU, where PyTorch's grouped kernel is slower than M
-    plain convolutions (see bench/neurotrails.py). The loop runs over the M heads, never over samples."""
+    ``nn.Conv1d(..., groups=M)``, but faster on CPU than PyTorch's grouped kernel, which is slower than M
+    plain convolutions. The loop runs over the M heads, never over samples."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.groups == 1:
