@@ -1,7 +1,11 @@
 """Validation of user-set parameters at the boundary, with messages that name the parameter.
 
-Each chapter's subpackage validates its notebook parameters with these checks in one call, before
-any compute, so a typo stops the run with a clear message rather than a traceback from deep inside.
+Each chapter's subpackage validates its notebook parameters with these checks in one call,
+``reprobook.<slug>.chapter.validate_parameters(**parameters)``, which the book's runner also calls
+before papermill starts, so a typo or an out-of-range value stops the run with a clear message
+rather than a traceback from deep inside, and before any compute. Size parameters (steps, samples,
+lengths, workers) carry a maximum: :func:`check_size` with one maximum per profile, and
+:func:`check_jobs` for worker processes.
 
 >>> check_int("window", 75, minimum=3)
 75
@@ -11,6 +15,10 @@ any compute, so a typo stops the run with a clear message rather than a tracebac
 Traceback (most recent call last):
 ...
 reprobook.params.ParameterError: parameter 'window' must be an integer >= 3, got -1
+>>> check_size("steps", 10**15, profile="book", maxima={"smoke": 1_000, "book": 100_000, "paper": 10**8})
+Traceback (most recent call last):
+...
+reprobook.params.ParameterError: parameter 'steps' must be an integer in [1, 100000] at the book profile (maxima: smoke 1000, book 100000, paper 100000000), got 1000000000000000
 """
 
 from __future__ import annotations
@@ -29,11 +37,18 @@ __all__ = [
     "check_subset",
     "check_int_list",
     "check_known",
+    "check_size",
+    "check_jobs",
+    "MAX_WORKERS",
 ]
 
 
 #: The run sizes every chapter knows: CI-sized, the rendered book, the paper's scale.
 PROFILES = ("smoke", "book", "paper")
+
+
+#: The most worker processes a chapter's ``jobs`` parameter may ask for (:func:`check_jobs`).
+MAX_WORKERS = 256
 
 
 class ParameterError(ValueError):
@@ -138,3 +153,33 @@ def check_known(given: Mapping[str, Any], allowed: Iterable[str], *, where: str 
             f"unknown parameter(s) {', '.join(map(repr, unknown))}{place}; "
             f"allowed parameters are: {', '.join(allowed)}"
         )
+
+
+def check_size(
+    name: str, value: Any, *, profile: str, maxima: Mapping[str, int], minimum: int = 1
+) -> int:
+    """A size (steps, samples, a length) within ``[minimum, maxima[profile]]``.
+
+    ``maxima`` gives the documented maximum of each profile; the message names the profile's range
+    and the other profiles' maxima, so a user sees where a larger value is allowed.
+    """
+    if profile not in maxima:
+        raise ParameterError(f"parameter {name!r} has no maximum for profile {profile!r}; "
+                             f"profiles with one: {', '.join(maxima)}")
+    maximum = maxima[profile]
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        listed = ", ".join(f"{key} {limit}" for key, limit in maxima.items())
+        raise ParameterError(
+            f"parameter {name!r} must be an integer in [{minimum}, {maximum}] at the {profile} profile "
+            f"(maxima: {listed}), got {value!r}"
+        )
+    return value
+
+
+def check_jobs(name: str, value: Any) -> int:
+    """A number of worker processes: an integer in ``[1, MAX_WORKERS]``.
+
+    >>> check_jobs("jobs", 2)
+    2
+    """
+    return check_int(name, value, minimum=1, maximum=MAX_WORKERS)
