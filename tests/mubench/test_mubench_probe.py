@@ -15,7 +15,7 @@ from reprobook.params import ParameterError
 
 def test_probe_is_aligned_over_all_61_languages():
     items = build_probe()
-    assert len(LANGUAGES) == 61 and len(items) == 61 * 19
+    assert len(LANGUAGES) == 61 and len(items) == 61 * 25
     by_lang = {}
     for item in items:
         by_lang.setdefault(item.lang, []).append(item)
@@ -25,6 +25,26 @@ def test_probe_is_aligned_over_all_61_languages():
     reference = {(i.item_id, i.answer, frozenset(i.options)) for i in by_lang["en"]}
     for lang, members in by_lang.items():
         assert {(i.item_id, i.answer, frozenset(i.options)) for i in members} == reference, lang
+
+
+def test_no_option_repeats_a_prompt_name_and_answer_positions_are_balanced():
+    # before: every month item's options held the first prompt month, weekday options repeated prompt names
+    for item in build_probe():
+        parts = item.prompt.split(separator(item.lang))
+        assert len(parts) == 3
+        assert not {text[len(separator(item.lang)):] for text in item.option_texts} & set(parts), item
+    for lang in ("en", "zh", "ar"):
+        for task in ("weekday", "month", "category"):
+            positions = [item.options.index(item.answer) for item in build_probe([lang], [task])]
+            counts = [positions.count(position) for position in range(4)]
+            assert max(counts) - min(counts) <= 1, (lang, task, counts)
+
+
+def test_category_items_are_not_cyclic_continuations():
+    for item in build_probe(["en"], ["category"]):
+        months = [names("en", "month").index(name) for name in item.prompt.split(", ")]
+        assert not all((months[k + 1] - months[k]) % 12 == 1 for k in range(2))
+        assert item.answer.startswith("month:") and sum(o.startswith("weekday:") for o in item.options) == 3
 
 
 def test_probe_content_in_english_is_right():

@@ -14,7 +14,7 @@ def tiny_model(tmp_path_factory):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    items = build_probe(["en", "de", "hi", "zh"], ["weekday", "month"])
+    items = build_probe(["en", "de", "hi", "zh"], ["weekday", "month", "category"])
     corpus = [item.prompt + text for item in items for text in item.option_texts]
     tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -34,7 +34,7 @@ def tiny_model(tmp_path_factory):
 
 def test_shared_prefix_equals_full_rescoring(tiny_model):
     backend, items = tiny_model
-    for lang, group in (("hi", "month0"), ("zh", "weekday"), ("de", "month2")):
+    for lang, group in (("hi", "month-00"), ("zh", "weekday"), ("de", "category-02")):
         members = [item for item in items if item.lang == lang and item.score_group == group][:5]
         prompts = [item.prompt for item in members]
         options = sorted({text for item in members for text in item.option_texts})
