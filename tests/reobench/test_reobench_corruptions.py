@@ -285,3 +285,49 @@ def test_aliases_errors_and_uint8_adapter(scenes):
     image = np.round(scenes.images[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8)
     out = corrupt_uint8(image, "compression", 5)
     assert out.dtype == np.uint8 and out.shape == image.shape
+
+
+# ---- the ImageNet-C package itself as the oracle (imagecorruptions-imaug, in the reobench extra) ----------------
+
+
+def test_motion_blur_is_imagenet_c_reversed():
+    """Ours at θ + 180° equals ImageNet-C's kernel at θ (away from the borders, where the two pad differently)."""
+    corruptions = pytest.importorskip("imagecorruptions.corruptions")
+    image = np.random.default_rng(0).random((48, 48, 3)).astype(np.float32)
+    tensor = torch.from_numpy(image).permute(2, 0, 1)[None].double()
+    for angle in (20.0, -35.0):
+        theirs = corruptions._motion_blur(image * 255, radius=10, sigma=3, angle=angle) / 255
+        ours = motion_blur_with(tensor, 10, 3, torch.tensor([math.radians(angle) + math.pi]))[0].permute(1, 2, 0)
+        inner = slice(12, 36)
+        np.testing.assert_allclose(ours.numpy()[inner, inner], theirs[inner, inner], atol=1e-6)
+        same_angle = motion_blur_with(tensor, 10, 3, torch.tensor([math.radians(angle)]))[0].permute(1, 2, 0)
+        assert np.abs(same_angle.numpy()[inner, inner] - theirs[inner, inner]).max() > 0.1  # the reversal is real
+
+
+@pytest.mark.parametrize("severity", [1, 3, 5])
+def test_gaussian_blur_and_contrast_match_the_imagenet_c_package(severity):
+    corruptions = pytest.importorskip("imagecorruptions.corruptions")
+    image = np.random.default_rng(severity).integers(0, 256, (40, 40, 3)).astype(np.uint8)
+    tensor = torch.from_numpy(image).permute(2, 0, 1)[None].double() / 255
+    theirs = corruptions.gaussian_blur(image, severity) / 255
+    ours = corrupt(tensor, "gaussian_blur", severity)[0].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(ours, theirs, atol=1e-9)  # skimage's Gaussian: same σ, truncation and border
+    factor = [0.4, 0.3, 0.2, 0.1, 0.05][severity - 1]  # ImageNet-C's contrast constants
+    theirs = corruptions.contrast(image, severity) / 255
+    ours = contrast_brightness(tensor, factor, 0.0)[0].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(ours, theirs, atol=1e-12)
+
+
+def test_noise_rates_match_the_imagenet_c_package():
+    corruptions = pytest.importorskip("imagecorruptions.corruptions")
+    grey = np.full((64, 64, 3), 128, dtype=np.uint8)
+    np.random.seed(0)
+    theirs = corruptions.gaussian_noise(grey, 2) / 255 - 128 / 255
+    ours = (corrupt(torch.full((1, 3, 64, 64), 128 / 255, dtype=torch.float64), "gaussian_noise", 2, generator=0)
+            - 128 / 255).numpy()
+    assert abs(theirs.std() - ours.std()) < 0.01  # both σ = 0.12, 12k draws each
+    theirs = corruptions.impulse_noise(grey, 4, seed=0)
+    ours = corrupt(torch.full((4, 3, 64, 64), 128 / 255, dtype=torch.float64), "salt_and_pepper_noise", 4,
+                   generator=0).numpy()
+    share_theirs, share_ours = float(np.mean(theirs != 128)), float(np.mean(ours != 128 / 255))
+    assert abs(share_theirs - 0.17) < 0.02 and abs(share_ours - 0.17) < 0.01

@@ -57,3 +57,25 @@ def test_dataset_items_and_captions():
     vocabulary = set(caption_vocabulary())
     for caption in dataset.scenes.captions:
         assert set(caption.split()) <= vocabulary
+
+
+def test_colour_histogram_cannot_solve_the_scenes():
+    """Acceptance of the generator: a 216-bin colour histogram with a linear probe stays below 50 % (chance 11 %)."""
+    from reprobook.reobench.probe import colour_histogram, fit_linear_probe
+
+    train, test = generate_scenes(540, seed=40, size=64), generate_scenes(270, seed=41, size=64)
+    probe = fit_linear_probe(colour_histogram(train.images), train.labels, l2=1e-4, n_classes=len(CLASSES))
+    accuracy = probe.accuracy(colour_histogram(test.images), test.labels)
+    assert 1 / len(CLASSES) < accuracy < 0.5, accuracy
+
+
+def test_captions_carry_more_than_the_label():
+    """CLIP-style captions vary within a class (land-cover amounts and positions) and never cross classes."""
+    scenes = generate_scenes(180, seed=7, size=64)
+    by_caption: dict[str, set[int]] = {}
+    for caption, label in zip(scenes.captions, scenes.labels.tolist(), strict=True):
+        by_caption.setdefault(caption, set()).add(label)
+    assert len(by_caption) > 4 * len(CLASSES)  # the old templates gave at most 22 captions
+    assert all(len(labels) == 1 for labels in by_caption.values())
+    vocabulary = set(caption_vocabulary())
+    assert all(word in vocabulary for caption in scenes.captions for word in caption.split())

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from reprobook.devices import check_device
 from reprobook.params import (
     PROFILES,
     ParameterError,
@@ -41,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "backbones": ["supervised", "clip"], "epochs": {"supervised": 10, "mae": 12, "simclr": 6, "clip": 10},
     "corruptions": list(CORRUPTIONS), "severities": [1, 2, 3, 4, 5], "severity_table": "reobench",
     "probe_l2": [1e-3, 3e-4, 1e-4], "pixel_mlp_epochs": 60, "width": 0.5, "threads": 1, "jobs": 2,
-    "oracle_check": True,
+    "device": "cpu", "oracle_check": True,
 }
 #: The largest value each size parameter accepts (an absurd value is refused before any compute).
 MAXIMA: dict[str, int] = {
@@ -84,6 +85,7 @@ class Parameters:
     width: float
     threads: int
     jobs: int
+    device: str
     oracle_check: bool
 
     def suite(self, seed: int) -> SuiteConfig:
@@ -94,7 +96,8 @@ class Parameters:
     def replicate_configs(self) -> list[ReplicateConfig]:
         """One config per seed: every backbone and the controls on that seed's suite."""
         return [ReplicateConfig(suite=self.suite(seed), backbones=self.epochs, threads=self.threads,
-                                l2=self.probe_l2, pixel_epochs=self.pixel_mlp_epochs, width=self.width)
+                                l2=self.probe_l2, pixel_epochs=self.pixel_mlp_epochs, width=self.width,
+                                device=self.device)
                 for seed in self.seeds]
 
 
@@ -151,6 +154,7 @@ def validate_parameters(**given: Any) -> Parameters:
         width=check_float("width", values["width"], minimum=0.25, maximum=MAXIMA["width"]),
         threads=check_int("threads", values["threads"], minimum=1, maximum=MAXIMA["threads"]),
         jobs=check_int("jobs", values["jobs"], minimum=1, maximum=MAXIMA["jobs"]),
+        device=check_device(values["device"]),
         oracle_check=check_bool("oracle_check", values["oracle_check"]),
     )
 

@@ -157,8 +157,8 @@ def blur_with_sigma(images: torch.Tensor, sigma: float) -> torch.Tensor:
     Applied as two small matrix products, rows then columns, with the padding folded into the matrices.
     """
     height, width = images.shape[2:]
-    rows = blur_matrix(height, sigma, images.dtype)
-    columns = blur_matrix(width, sigma, images.dtype)
+    rows = blur_matrix(height, sigma, images.dtype).to(images.device)
+    columns = blur_matrix(width, sigma, images.dtype).to(images.device)
     return (rows @ images @ columns.T).clamp(0, 1)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from reprobook.devices import torch_device
 from reprobook.reobench.corrupt import CORRUPTIONS, corrupt
 from reprobook.reobench.models import extract_features, train_backbone
 from reprobook.reobench.probe import colour_histogram, fit_linear_probe, fit_pixel_mlp, pixel_features
@@ -54,6 +55,7 @@ class BackboneConfig:
     threads: int = 1
     l2: float | tuple[float, ...] = 1e-3  # one penalty, or candidates chosen on clean validation accuracy
     width: float = 1.0  # CNN width multiplier (1 → 24, 48, 96, 192 channels)
+    device: str = "cpu"  # where the backbone trains and extracts features ("cpu", "cuda" or "auto")
 
 
 @dataclass(frozen=True)
@@ -168,18 +170,17 @@ def run_backbone(config: BackboneConfig) -> dict:
     and ``losses`` (per epoch).
     """
     torch.set_num_threads(config.threads)
+    device = torch_device(config.device)
     data = suite_data(config.suite)
     trained = train_backbone(config.backbone, data.train.images, data.train.labels, data.train.captions,
-                             epochs=config.epochs, seed=config.seed, width=config.width)
+                             epochs=config.epochs, seed=config.seed, width=config.width, device=device)
+    features = functools.partial(extract_features, trained.backbone, device=device)
     wall = time.perf_counter()
-    validation = (None if data.validation is None else
-                  (extract_features(trained.backbone, data.validation.images), data.validation.labels))
-    probe, l2, validation_accuracy = fit_probe(extract_features(trained.backbone, data.train.images),
-                                               data.train.labels, config.l2, validation)
+    validation = None if data.validation is None else (features(data.validation.images), data.validation.labels)
+    probe, l2, validation_accuracy = fit_probe(features(data.train.images), data.train.labels, config.l2, validation)
     probe_seconds = time.perf_counter() - wall
     wall = time.perf_counter()
-    accuracy, correct = _score(config.backbone,
-                               lambda images: probe.predict(extract_features(trained.backbone, images)), data)
+    accuracy, correct = _score(config.backbone, lambda images: probe.predict(features(images)), data)
     inference_seconds = time.perf_counter() - wall
     n_scored = len(data.clean_test) * (1 + len(data.corrupted))
     info = pd.DataFrame([{"model": config.backbone, "parameters": trained.parameters, "epochs": config.epochs,
@@ -225,6 +226,7 @@ class ReplicateConfig:
     l2: float | tuple[float, ...] = 1e-3
     pixel_epochs: int = 60
     width: float = 1.0
+    device: str = "cpu"
 
 
 def run_replicate(config: ReplicateConfig) -> dict:
@@ -238,7 +240,8 @@ def run_replicate(config: ReplicateConfig) -> dict:
     controls = run_controls(ControlConfig(suite=config.suite, seed=seed, threads=config.threads,
                                           pixel_epochs=config.pixel_epochs, l2=config.l2))
     backbones = [run_backbone(BackboneConfig(backbone=name, suite=config.suite, epochs=epochs, seed=seed,
-                                             threads=config.threads, l2=config.l2, width=config.width))
+                                             threads=config.threads, l2=config.l2, width=config.width,
+                                             device=config.device))
                  for name, epochs in config.backbones]
     accuracy = pd.concat([result["accuracy"] for result in backbones] + [controls["accuracy"]], ignore_index=True)
     return {

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -31,7 +32,7 @@ from torch import nn
 from reprobook.reobench.corrupt import blur_with_sigma
 from reprobook.reobench.synth import caption_vocabulary
 
-__all__ = ["BACKBONES", "LEARNING_RATES", "cnn_widths", "TinyCNN", "TinyViT", "TrainResult", "train_backbone", "extract_features",
+__all__ = ["BACKBONES", "PARADIGMS", "Paradigm", "Batch", "LEARNING_RATES", "cnn_widths", "TinyCNN", "TinyViT", "TrainResult", "train_backbone", "extract_features",
            "dihedral", "simclr_views", "parameter_count"]
 
 BACKBONES = ("supervised", "mae", "simclr", "clip")
@@ -146,12 +147,14 @@ class _TextEncoder(nn.Module):
     def forward(self, captions: list[str]) -> torch.Tensor:
         ids = [torch.tensor([self.index[word] for word in caption.split()]) for caption in captions]
         offsets = torch.tensor([0] + [len(words) for words in ids[:-1]]).cumsum(0)
+        device = self.project.weight.device
+        ids, offsets = [words.to(device) for words in ids], offsets.to(device)
         return self.project(self.bag(torch.cat(ids), offsets))
 
 
 def dihedral(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """A random element of the dihedral group (flips and 90° turns) per image; square images."""
-    flips = torch.rand(3, len(images), generator=generator) < 0.5
+    flips = (torch.rand(3, len(images), generator=generator) < 0.5).to(images.device)
     images = torch.where(flips[0, :, None, None, None], images.flip(-1), images)
     images = torch.where(flips[1, :, None, None, None], images.flip(-2), images)
     return torch.where(flips[2, :, None, None, None], images.transpose(-1, -2), images)
@@ -160,9 +163,9 @@ def dihedral(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 def simclr_views(images: torch.Tensor, generator: torch.Generator, size: int | None = None) -> torch.Tensor:
     """One SimCLR view per image: resized crop (area 35–100 %, output ``size``²), dihedral, colour jitter, grey, blur."""
     n = len(images)
-    uniform = torch.rand(9, n, generator=generator)
+    uniform = torch.rand(9, n, generator=generator).to(images.device)
     side = torch.sqrt(0.35 + 0.65 * uniform[0])
-    theta = torch.zeros(n, 2, 3)
+    theta = torch.zeros(n, 2, 3, device=images.device)
     theta[:, 0, 0] = theta[:, 1, 1] = side
     theta[:, 0, 2] = (1 - side) * (2 * uniform[1] - 1)
     theta[:, 1, 2] = (1 - side) * (2 * uniform[2] - 1)
@@ -204,7 +207,7 @@ def _nt_xent(first: torch.Tensor, second: torch.Tensor, temperature: float) -> t
     similarity = embeddings @ embeddings.T / temperature
     similarity.fill_diagonal_(float("-inf"))
     n = len(first)
-    targets = torch.cat([torch.arange(n, 2 * n), torch.arange(n)])
+    targets = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(first.device)
     return F.cross_entropy(similarity, targets)
 
 
@@ -217,36 +220,124 @@ def cnn_widths(width: float) -> tuple[int, ...]:
     return tuple(max(4, int(round(base * width))) for base in (24, 48, 96, 192))
 
 
+@dataclass
+class Batch:
+    """One training step's inputs: images, labels, captions and the run's random generator."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    captions: list[str]
+    generator: torch.Generator
+
+
+@dataclass(frozen=True)
+class Paradigm:
+    """A pre-training objective: which backbone, its extra (training-only) modules, and its loss on a batch."""
+
+    backbone: Callable[[int, int, float], nn.Module]  # (image size, classes, width) -> backbone
+    extra: Callable[[nn.Module], nn.ModuleDict]
+    loss: Callable[[nn.Module, nn.ModuleDict, Batch], torch.Tensor]
+
+
+def _cnn(size: int, n_classes: int, width: float) -> nn.Module:
+    return TinyCNN(n_classes=n_classes, widths=cnn_widths(width))
+
+
+def _vit(size: int, n_classes: int, width: float) -> nn.Module:
+    return TinyViT(image_size=size)
+
+
+def _no_extra(backbone: nn.Module) -> nn.ModuleDict:
+    return nn.ModuleDict()
+
+
+def _supervised_loss(backbone: nn.Module, extra: nn.ModuleDict, batch: Batch) -> torch.Tensor:
+    return F.cross_entropy(backbone(dihedral(batch.images, batch.generator)), batch.labels)
+
+
+def _mae_extra(backbone: nn.Module) -> nn.ModuleDict:
+    return nn.ModuleDict({"decoder": _MAEDecoder(backbone)})
+
+
+def _mae_loss(backbone: nn.Module, extra: nn.ModuleDict, batch: Batch) -> torch.Tensor:
+    images = dihedral(batch.images, batch.generator)
+    tokens = backbone.tokens(images)
+    n_tokens = tokens.shape[1]
+    keep = torch.rand(len(images), n_tokens, generator=batch.generator).argsort(dim=1)[:, : n_tokens // 4]
+    keep = keep.to(images.device)
+    visible = backbone.encode(tokens.gather(1, keep[..., None].expand(-1, -1, tokens.shape[2])))
+    prediction = extra["decoder"](visible, keep, n_tokens)
+    target = _patchify(images, backbone.patch)
+    target = (target - target.mean(-1, keepdim=True)) / (target.var(-1, keepdim=True) + 1e-6).sqrt()
+    hidden = torch.ones(len(images), n_tokens, dtype=torch.bool, device=images.device)
+    hidden.scatter_(1, keep, False)
+    return ((prediction - target) ** 2).mean(-1)[hidden].mean()
+
+
+def _simclr_extra(backbone: nn.Module) -> nn.ModuleDict:
+    return nn.ModuleDict({"projector": nn.Sequential(nn.Linear(backbone.dim, 128), nn.ReLU(), nn.Linear(128, 64))})
+
+
+def _simclr_loss(backbone: nn.Module, extra: nn.ModuleDict, batch: Batch) -> torch.Tensor:
+    crop = 3 * batch.images.shape[-1] // 4  # smaller views: the CNN is size-agnostic and the pair costs one image
+    first = extra["projector"](backbone.features(simclr_views(batch.images, batch.generator, crop)))
+    second = extra["projector"](backbone.features(simclr_views(batch.images, batch.generator, crop)))
+    return _nt_xent(first, second, temperature=0.2)
+
+
+def _clip_extra(backbone: nn.Module) -> nn.ModuleDict:
+    return nn.ModuleDict({"image_projection": nn.Linear(backbone.dim, 64),
+                          "text": _TextEncoder(caption_vocabulary(), 64)})
+
+
+def _clip_loss(backbone: nn.Module, extra: nn.ModuleDict, batch: Batch) -> torch.Tensor:
+    image_embedding = F.normalize(extra["image_projection"](backbone.features(dihedral(batch.images,
+                                                                                      batch.generator))), dim=1)
+    unique = sorted(set(batch.captions))
+    position = {caption: i for i, caption in enumerate(unique)}
+    inverse = torch.tensor([position[caption] for caption in batch.captions], device=batch.images.device)
+    text_embedding = F.normalize(extra["text"](unique), dim=1)
+    logits = image_embedding @ text_embedding.T / 0.07
+    # images sharing a caption are all positives for it: classify each image to its caption, and each caption
+    # to the mean over its images
+    image_loss = F.cross_entropy(logits, inverse)
+    same = (inverse[None, :] == torch.arange(len(unique), device=inverse.device)[:, None]).float()
+    text_loss = -(F.log_softmax(logits.T, dim=1) * same / same.sum(1, keepdim=True)).sum(1).mean()
+    return (image_loss + text_loss) / 2
+
+
+#: One strategy per pre-training paradigm; :func:`train_backbone` runs the same loop for each.
+PARADIGMS: dict[str, Paradigm] = {
+    "supervised": Paradigm(_cnn, _no_extra, _supervised_loss),
+    "mae": Paradigm(_vit, _mae_extra, _mae_loss),
+    "simclr": Paradigm(_cnn, _simclr_extra, _simclr_loss),
+    "clip": Paradigm(_cnn, _clip_extra, _clip_loss),
+}
+
+
 def train_backbone(kind: str, images: torch.Tensor, labels: torch.Tensor, captions: tuple[str, ...], *,
                    epochs: int, seed: int = 0, batch_size: int = 128, lr: float | None = None,
-                   width: float = 1.0) -> TrainResult:
-    """Pre-train one backbone of ``kind`` (see :data:`BACKBONES`) on clean images; labels only for supervised.
+                   width: float = 1.0, device: str = "cpu") -> TrainResult:
+    """Pre-train one backbone of ``kind`` (see :data:`PARADIGMS`) on clean images; labels only for supervised.
 
     AdamW (weight decay 0.05), 5 % warm-up then cosine decay; ``lr`` defaults to :data:`LEARNING_RATES`.
+    Initial weights come from ``seed`` without touching torch's global random state; the trained backbone
+    is returned on the CPU.
     """
-    if kind not in BACKBONES:
-        raise ValueError(f"unknown backbone {kind!r}; allowed: {', '.join(BACKBONES)}")
+    if kind not in PARADIGMS:
+        raise ValueError(f"unknown backbone {kind!r}; allowed: {', '.join(PARADIGMS)}")
+    paradigm = PARADIGMS[kind]
     lr = LEARNING_RATES[kind] if lr is None else lr
-    torch.manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        backbone = paradigm.backbone(images.shape[-1], int(labels.max()) + 1, width)
+        extra = paradigm.extra(backbone)
     generator = torch.Generator().manual_seed(seed)
-    size = images.shape[-1]
-    n_classes = int(labels.max()) + 1
-    backbone = TinyViT(image_size=size) if kind == "mae" else TinyCNN(n_classes=n_classes, widths=cnn_widths(width))
-    extra = nn.ModuleDict()
-    if kind == "mae":
-        extra["decoder"] = _MAEDecoder(backbone)
-    elif kind == "simclr":
-        extra["projector"] = nn.Sequential(nn.Linear(backbone.dim, 128), nn.ReLU(), nn.Linear(128, 64))
-    elif kind == "clip":
-        vocabulary = caption_vocabulary()
-        extra["image_projection"] = nn.Linear(backbone.dim, 64)
-        extra["text"] = _TextEncoder(vocabulary, 64)
-        caption_ids = {caption: i for i, caption in enumerate(sorted(set(captions)))}
-        caption_index = torch.tensor([caption_ids[caption] for caption in captions])
+    backbone.to(device)
+    extra.to(device)
     parameters = list(backbone.parameters()) + list(extra.parameters())
     optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=0.05)
-    steps_per_epoch = math.ceil(len(images) / batch_size)
-    total = max(1, epochs * steps_per_epoch)
+    total = max(1, epochs * math.ceil(len(images) / batch_size))
     warmup = max(1, total // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
@@ -261,39 +352,9 @@ def train_backbone(kind: str, images: torch.Tensor, labels: torch.Tensor, captio
             index = order[start:start + batch_size]
             if len(index) < 2:
                 continue
-            batch = images[index]
-            if kind == "supervised":
-                loss = F.cross_entropy(backbone(dihedral(batch, generator)), labels[index])
-            elif kind == "mae":
-                batch = dihedral(batch, generator)
-                tokens = backbone.tokens(batch)
-                n_tokens = tokens.shape[1]
-                keep = torch.rand(len(batch), n_tokens, generator=generator).argsort(dim=1)[:, : n_tokens // 4]
-                visible = backbone.encode(tokens.gather(1, keep[..., None].expand(-1, -1, tokens.shape[2])))
-                prediction = extra["decoder"](visible, keep, n_tokens)
-                target = _patchify(batch, backbone.patch)
-                target = (target - target.mean(-1, keepdim=True)) / (target.var(-1, keepdim=True) + 1e-6).sqrt()
-                hidden = torch.ones(len(batch), n_tokens, dtype=torch.bool)
-                hidden.scatter_(1, keep, False)
-                loss = ((prediction - target) ** 2).mean(-1)[hidden].mean()
-            elif kind == "simclr":
-                crop = 3 * size // 4  # smaller views: the CNN is size-agnostic and the pair costs about one full image
-                first = extra["projector"](backbone.features(simclr_views(batch, generator, crop)))
-                second = extra["projector"](backbone.features(simclr_views(batch, generator, crop)))
-                loss = _nt_xent(first, second, temperature=0.2)
-            else:
-                image_embedding = F.normalize(extra["image_projection"](backbone.features(dihedral(batch, generator))), dim=1)
-                ids = caption_index[index]
-                unique, inverse = ids.unique(return_inverse=True)
-                text_embedding = F.normalize(extra["text"]([captions[int(i)] for i in index[
-                    torch.stack([(ids == u).nonzero()[0, 0] for u in unique])]]), dim=1)
-                logits = image_embedding @ text_embedding.T / 0.07
-                # images sharing a caption are all positives for it: classify each image to its caption,
-                # and each caption to the mean over its images
-                image_loss = F.cross_entropy(logits, inverse)
-                same = (inverse[None, :] == torch.arange(len(unique))[:, None]).float()
-                text_loss = -(F.log_softmax(logits.T, dim=1) * same / same.sum(1, keepdim=True)).sum(1).mean()
-                loss = (image_loss + text_loss) / 2
+            batch = Batch(images=images[index].to(device), labels=labels[index].to(device),
+                          captions=[captions[int(i)] for i in index], generator=generator)
+            loss = paradigm.loss(backbone, extra, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -302,18 +363,22 @@ def train_backbone(kind: str, images: torch.Tensor, labels: torch.Tensor, captio
             count += len(index)
         losses.append(running / max(count, 1))
     backbone.eval()
+    backbone.to("cpu")
     return TrainResult(backbone=backbone, losses=losses, seconds=time.perf_counter() - wall,
                        cpu_seconds=time.process_time() - cpu, parameters=parameter_count(backbone))
 
 
 @torch.no_grad()
-def extract_features(backbone: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Frozen features of float or uint8 images (uint8 are divided by 255), in batches; (N, dim)."""
+def extract_features(backbone: nn.Module, images: torch.Tensor, batch_size: int = 256,
+                     device: str = "cpu") -> torch.Tensor:
+    """Frozen features of float or uint8 images (uint8 are divided by 255), in batches on ``device``; (N, dim) on CPU."""
     backbone.eval()
+    backbone.to(device)
     chunks = []
     for start in range(0, len(images), batch_size):
-        batch = images[start:start + batch_size]
+        batch = images[start:start + batch_size].to(device)
         if batch.dtype == torch.uint8:
             batch = batch.float() / 255
-        chunks.append(backbone.features(batch))
+        chunks.append(backbone.features(batch).cpu())
+    backbone.to("cpu")
     return torch.cat(chunks)
