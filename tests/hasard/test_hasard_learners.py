@@ -78,3 +78,12 @@ def test_parameters_are_validated_with_names():
         chapter.validate_parameters(episodes=3)
     params = chapter.validate_parameters(cmdp_methods=["ppo_pid"], cmdp_seeds=[4])
     assert [(c.method, c.seed) for c in params.cmdp_configs()] == [("ppo_pid", 4)]
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("random_episodes", 10**6), ("random_max_steps", 10**6), ("cmdp_iterations", 10**9), ("pixel_steps", 10**12),
+    ("pixel_envs", 10**4), ("cmdp_seeds", list(range(101))), ("pixel_seeds", list(range(101))),
+])
+def test_size_parameters_have_a_maximum_named_in_the_message(name, value):
+    with pytest.raises(ParameterError, match=name):
+        chapter.validate_parameters(**{name: value})

@@ -1,0 +1,231 @@
+"""The chapter's claims ledger: claims, rules, controls and evidence, and the numbers they read.
+
+:func:`build_ledger` states the claims before anything runs (the "paper" column is computed from
+the published table, :func:`~reprobook.hasard.experiments.published_table`); :func:`claim_results`
+computes every metric, control, guard and check from the experiments' frames: the learning curves
+of the constrained learners on the 5 × 5 LavaGrid (``run_cmdp``, a stand-in built to show the
+mechanism), random play on the scenarios (``run_random``), the pixel runs (``run_pixel``) and the
+published table. Properties of the published table are checks, not claims.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reprobook import claims
+
+__all__ = ["build_ledger", "claim_results", "published_facts", "per_seed_final", "FINAL_ITERATIONS"]
+
+FINAL_ITERATIONS = 20  # a learner's final reward and cost: the mean over its last iterations
+FIRST_ITERATIONS = 5  # the noise floor: the same learner's first iterations (a uniform random policy)
+AGENTS = ("PPO", "PPOCost", "PPOLag", "PPOSaute", "PPOPID", "P3O")
+HUMAN_SCENARIOS = ("armament_burden", "volcanic_venture")  # where the paper says humans beat every agent
+ABBREVIATION = {"armament_burden": "AB", "volcanic_venture": "VV", "remedy_rush": "RR",
+                "collateral_damage": "CD", "precipice_plunge": "PP", "detonators_dilemma": "DD"}
+
+
+def _where(row: pd.Series) -> str:
+    return f"{ABBREVIATION[row.scenario]} L{int(row.level)}"
+
+
+def published_facts(published: pd.DataFrame) -> dict[str, Any]:
+    """What the published table itself says: the paper column's numbers and the checks' values."""
+    by_method = {method: frame.set_index(["scenario", "level"]) for method, frame in published.groupby("method")}
+    ppo = by_method["PPO"].assign(ratio=lambda f: f.cost / f.budget).reset_index()
+    low, high = ppo.loc[ppo.ratio.idxmin()], ppo.loc[ppo.ratio.idxmax()]
+    pid = by_method["PPOPID"].assign(excess=lambda f: (f.cost - f.budget) / f.budget).reset_index()
+    worst = pid.loc[pid.excess.idxmax()]
+    lag = by_method["PPOLag"]
+    cost_below_lag = (by_method["PPOCost"].reward < lag.reward)
+    compared = published[published.scenario.isin(HUMAN_SCENARIOS)]
+    agents = compared[compared.method.isin(AGENTS)].groupby(["scenario", "level"]).reward.max()
+    human = compared[compared.method == "Human"].set_index(["scenario", "level"]).reward
+    margins = (human - agents.reindex(human.index)).reset_index(name="margin")
+    beaten = margins[margins.margin <= 0]
+    best_agent = compared[compared.method.isin(AGENTS)].loc[
+        lambda f: f.groupby(["scenario", "level"]).reward.idxmax()].set_index(["scenario", "level"])
+    return {
+        "ppo_ratio_low": float(low.ratio), "ppo_ratio_low_where": _where(low),
+        "ppo_ratio_high": float(high.ratio), "ppo_ratio_high_where": _where(high),
+        "ppo_over_budget_share": float((ppo.ratio > 1).mean()), "settings": len(ppo),
+        "pid_max_excess": float(worst.excess), "pid_max_excess_where": _where(worst),
+        "cost_below_lag_reward": int(cost_below_lag.sum()),
+        "human_beats_all_share": float((margins.margin > 0).mean()),
+        "human_beaten_at": [f"{_where(row)} (human {human[(row.scenario, row.level)]:.2f} vs "
+                            f"{best_agent.method[(row.scenario, row.level)]} "
+                            f"{best_agent.reward[(row.scenario, row.level)]:.2f})" for row in beaten.itertuples()],
+    }
+
+
+def build_ledger(profile: str, published: pd.DataFrame) -> claims.Ledger:
+    """The hasard claims and checks, fixed before any of our results is seen."""
+    facts = published_facts(published)
+    lag = published[(published.method == "PPOLag") & (published.level == 1)].set_index("scenario")
+    lavagrid = ("measured on the 5 × 5 LavaGrid, a constrained MDP built to show the mechanism, not on "
+                "the scenarios; per seed, the mean of the last iterations")
+    ledger_claims = [
+        claims.Claim(
+            "c2_ppo_breaks_budget",
+            "Unconstrained PPO ignores the cost and breaks the budget.",
+            paper=(f"PPO cost {facts['ppo_ratio_low']:.2f}× ({facts['ppo_ratio_low_where']}) to "
+                   f"{facts['ppo_ratio_high']:.1f}× ({facts['ppo_ratio_high_where']}) the budget"),
+            source="results figures (published table)", metric="cmdp_ppo_cost_over_budget",
+            rule=claims.AtLeast(1.5), evidence=claims.STAND_IN,
+            controls=(claims.Control("cmdp_lag_cost_over_budget", "PPO-Lagrangian"),),
+            guards=("cmdp_learned",), testable_in=("book", "paper"),
+            why_untestable="the smoke profile trains for a few iterations only",
+            notes="cost / budget; " + lavagrid),
+        claims.Claim(
+            "c3_lagrangian_tracks_budget",
+            "PPO-Lagrangian keeps the episode cost near the budget.",
+            paper=", ".join(f"{ABBREVIATION[s]} {lag.cost[s]:.2f} / {lag.budget[s]:g}"
+                            for s in ("armament_burden", "volcanic_venture", "remedy_rush")) + " (L1)",
+            source="results figures (published table)", metric="cmdp_lag_cost_over_budget",
+            rule=claims.Between(0.8, 1.2), evidence=claims.STAND_IN,
+            controls=(claims.Control("cmdp_ppo_cost_over_budget", "unconstrained PPO"),),
+            guards=("cmdp_learned",), testable_in=("book", "paper"),
+            why_untestable="the smoke profile trains for a few iterations only",
+            notes="cost / budget; " + lavagrid),
+        claims.Claim(
+            "c4_pid_within_budget",
+            "PPO-PID stays within a few per cent of the budget.",
+            paper=f"max excess {facts['pid_max_excess']:+.1%} ({facts['pid_max_excess_where']})",
+            source="results figures (published table)", metric="cmdp_pid_excess", rule=claims.AtMost(0.16),
+            evidence=claims.STAND_IN,
+            controls=(claims.Control("cmdp_ppo_excess", "unconstrained PPO"),),
+            guards=("cmdp_learned",), testable_in=("book", "paper"),
+            why_untestable="the smoke profile trains for a few iterations only",
+            notes="(cost − budget) / budget; " + lavagrid),
+        claims.Claim(
+            "c5_penalty_overconservative",
+            "A fixed cost penalty (PPO-Cost) is over-conservative: it gives up reward a Lagrangian keeps.",
+            paper=f"PPO-Cost below PPO-Lag in reward in {facts['cost_below_lag_reward']} of {facts['settings']} "
+                  "settings",
+            source="results figures (published table)", metric="cmdp_cost_minus_lag_reward",
+            rule=claims.AtMost(-0.05), evidence=claims.STAND_IN,
+            controls=(claims.Control("cmdp_ppo_minus_lag_reward", "unconstrained PPO"),),
+            guards=("cmdp_learned",), testable_in=("book", "paper"),
+            why_untestable="the smoke profile trains for a few iterations only",
+            notes="reward of PPO-Cost − PPO-Lag, paired by seed (penalty scaling 1); " + lavagrid),
+        claims.Claim(
+            "c7_pixel_lagrangian_lowers_cost",
+            "From pixels, PPO-Lagrangian incurs markedly less cost than PPO.",
+            paper="Collateral Damage L1: 5.61 vs 41.06", source="results figures",
+            metric="pixel_lag_vs_ppo_cost", rule=claims.AtMost(-0.25), evidence=claims.MINIATURE,
+            controls=(claims.Control("pixel_ppo_seed_vs_seed_cost", "a second PPO seed"),),
+            guards=("pixel_learned",), testable_in=("paper",),
+            why_untestable="the book run trains one seed for 10⁵ steps, ~1/5,000 of the paper's budget; judged "
+                           "only at the paper profile",
+            notes="(PPO-Lag − PPO) / PPO final episode cost, paired by seed"),
+    ]
+    checks = [
+        claims.Check("k1_published_ppo_breaks_all", "Published PPO exceeds the budget in every scenario-level",
+                     "published_ppo_over_budget_share", claims.AtLeast(1.0)),
+        claims.Check("k2_published_humans_beat_agents",
+                     "Published human players beat every agent on Armament Burden and Volcanic Venture, "
+                     "every level (the paper's statement)",
+                     "published_human_beats_all_share", claims.AtLeast(1.0)),
+        claims.Check("k3_random_below_published_ppo",
+                     "Our random play scores below the published PPO reward in every scenario-level run",
+                     "random_below_ppo_share", claims.AtLeast(1.0)),
+    ]
+    return claims.Ledger("hasard", ledger_claims, profile=profile, checks=checks,
+                         headline=("c2_ppo_breaks_budget", "c3_lagrangian_tracks_budget"))
+
+
+def per_seed_final(curves: pd.DataFrame, last: int = FINAL_ITERATIONS) -> pd.DataFrame:
+    """Per method and seed: final reward and cost (mean over the last ``last`` iterations) and the
+    reward of the first iterations (the uniform initial policy: the noise floor)."""
+    rows = []
+    for (method, seed), frame in curves.sort_values("iteration").groupby(["method", "seed"]):
+        rows.append({"method": method, "seed": seed,
+                     "reward": float(frame.episode_reward.tail(last).mean()),
+                     "cost": float(frame.episode_cost.tail(last).mean()),
+                     "first_reward": float(frame.episode_reward.head(FIRST_ITERATIONS).mean())})
+    return pd.DataFrame(rows, columns=["method", "seed", "reward", "cost", "first_reward"])
+
+
+def _paired(final: pd.DataFrame, first: str, second: str, column: str) -> list[float] | None:
+    table = final.pivot(index="seed", columns="method", values=column)
+    if first not in table or second not in table:
+        return None
+    both = table[[first, second]].dropna()
+    return list(both[first] - both[second])
+
+
+def _method(final: pd.DataFrame, method: str, column: str) -> list[float] | None:
+    values = final[final.method == method].sort_values("seed")[column]
+    return list(values) if len(values) else None
+
+
+def _learned_guard(final: pd.DataFrame) -> claims.Guard:
+    below = final[~(final.reward > final.first_reward)]
+    reason = ", ".join(f"{row.method} seed {row.seed} ({row.reward:.3g} ≤ {row.first_reward:.3g})"
+                       for row in below.itertuples())
+    return claims.guard(len(final) > 0 and below.empty,
+                        f"final reward not above the initial uniform policy's: {reason}" if reason
+                        else "no learner ran")
+
+
+def _pixel_results(pixel: pd.DataFrame | None, random_table: pd.DataFrame, scenario: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"pixel_lag_vs_ppo_cost": None, "pixel_ppo_seed_vs_seed_cost": None,
+                           "pixel_learned": claims.guard(False, "no pixel run")}
+    if pixel is None or not len(pixel):
+        return out
+    finished = pixel.dropna(subset=["episode_cost"])
+    if not len(finished):
+        out["pixel_learned"] = claims.guard(False, "no pixel episode finished within pixel_steps")
+        return out
+    final = finished.groupby(["method", "seed"]).apply(
+        lambda f: pd.Series({"cost": f.tail(max(1, len(f) // 5)).episode_cost.mean(),
+                             "reward": f.tail(max(1, len(f) // 5)).episode_reward.mean()}),
+        include_groups=False).reset_index()
+    costs = final.pivot(index="seed", columns="method", values="cost")
+    if {"ppo", "ppo_lag"} <= set(costs.columns):
+        both = costs[["ppo", "ppo_lag"]].dropna()
+        out["pixel_lag_vs_ppo_cost"] = list((both.ppo_lag - both.ppo) / both.ppo)
+    if "ppo" in costs and costs.ppo.notna().sum() >= 2:
+        ppo = costs.ppo.dropna().to_numpy()
+        out["pixel_ppo_seed_vs_seed_cost"] = list((ppo[1::2][: len(ppo) // 2] - ppo[0::2][: len(ppo) // 2])
+                                                  / ppo[0::2][: len(ppo) // 2])
+    floor = random_table[(random_table.scenario == scenario) & (random_table.level == 1)].reward
+    if len(floor):
+        below = final[~(final.reward > float(floor.mean()))]
+        out["pixel_learned"] = claims.guard(
+            below.empty, "final reward not above random play's "
+            f"({float(floor.mean()):.3g}): " + ", ".join(f"{row.method} seed {row.seed} ({row.reward:.3g})"
+                                                          for row in below.itertuples()))
+    else:
+        out["pixel_learned"] = claims.guard(False, "random play was not measured on the pixel scenario")
+    return out
+
+
+def claim_results(curves: pd.DataFrame, budget: float, random_table: pd.DataFrame, published: pd.DataFrame,
+                  pixel: pd.DataFrame | None = None, pixel_scenario: str = "collateral_damage") -> dict[str, Any]:
+    """Every number the ledger reads (per seed where learners are compared)."""
+    final = per_seed_final(curves)
+    results: dict[str, Any] = {}
+    for method, key in (("ppo", "ppo"), ("ppo_lag", "lag")):
+        values = _method(final, method, "cost")
+        results[f"cmdp_{key}_cost_over_budget"] = (None if values is None or budget <= 0
+                                                   else [v / budget for v in values])
+    for method, key in (("ppo_pid", "pid"), ("ppo", "ppo")):
+        values = _method(final, method, "cost")
+        results[f"cmdp_{key}_excess"] = None if values is None or budget <= 0 else [(v - budget) / budget
+                                                                                    for v in values]
+    results["cmdp_cost_minus_lag_reward"] = _paired(final, "ppo_cost", "ppo_lag", "reward")
+    results["cmdp_ppo_minus_lag_reward"] = _paired(final, "ppo", "ppo_lag", "reward")
+    results["cmdp_learned"] = _learned_guard(final)
+    results.update(_pixel_results(pixel, random_table, pixel_scenario))
+    facts = published_facts(published)
+    results["published_ppo_over_budget_share"] = facts["ppo_over_budget_share"]
+    results["published_human_beats_all_share"] = facts["human_beats_all_share"]
+    ppo = published[published.method == "PPO"].set_index(["scenario", "level"]).reward
+    joined = random_table.assign(ppo_reward=[ppo.get((s, lv), np.nan)
+                                             for s, lv in zip(random_table.scenario, random_table.level, strict=True)])
+    results["random_below_ppo_share"] = float((joined.reward < joined.ppo_reward).mean()) if len(joined) else np.nan
+    return results
+
