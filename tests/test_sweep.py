@@ -2,7 +2,10 @@ import json
 import os
 import pickle
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,3 +248,29 @@ def test_ray_backend_on_a_local_instance(tmp_path, log_dir, monkeypatch):
         assert calls(log_dir) == [0, 1, 2]
     finally:
         ray.shutdown()
+
+
+def test_an_interrupted_sweep_stops_its_workers_at_once(tmp_path):
+    import psutil
+
+    script = ("import time\nfrom reprobook.sweep import sweep\n"
+              "sweep(time.sleep, [600, 600], jobs=2, backend='processes', cache=False, progress=False)\n")
+    process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        workers: list = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = [child for child in psutil.Process(process.pid).children(recursive=True)
+                       if "spawn_main" in " ".join(child.cmdline())]
+            time.sleep(0.2)
+        assert len(workers) == 2, "the workers did not start in time"
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+        assert time.monotonic() - started < 15
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "KeyboardInterrupt" in stderr
+    _, alive = psutil.wait_procs(workers, timeout=5)
+    assert not alive, "no worker outlives an interrupted sweep"

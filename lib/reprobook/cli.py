@@ -149,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before any chapter started (a running chapter is stopped by the runner)
+        print("interrupted; no chapter was running", file=sys.stderr)
+        return 130
     except Exception as error:
         from reprobook.build import BuildError
 
