@@ -58,6 +58,8 @@ UNIT_ALIASES: dict[str, tuple[str, str]] = {
     "km per hour": ("km/h", "km/hour"), "kilometers per hour": ("km/h", "km/hour"),
     "kilometres per hour": ("km/h", "km/hour"), "m/s": ("km/h", "m/s"), "mph": ("km/h", "mile/hour"),
     "g/mol": ("g/mol", "g/mol"), "grams per mole": ("g/mol", "g/mol"), "kg/mol": ("g/mol", "kg/mol"),
+    "grams/mol": ("g/mol", "g/mol"), "gram/mol": ("g/mol", "g/mol"), "grams/mole": ("g/mol", "g/mol"),
+    "g/mole": ("g/mol", "g/mol"), "grams per mol": ("g/mol", "g/mol"),
     "mol": ("mol", "mol"), "mole": ("mol", "mol"), "moles": ("mol", "mol"), "mmol": ("mol", "mmol"),
     "%": ("percent", "percent"), "percent": ("percent", "percent"), "per cent": ("percent", "percent"),
     "dollars": ("dollar", "dollar"), "dollar": ("dollar", "dollar"),
@@ -94,6 +96,10 @@ _AGREE = re.compile(r"\b(yes|yeah|yep|correct|right|exactly|great job|well done|
 _CORRECT = re.compile(r"\b(not|no|isn't|wasn't|aren't|doesn't|don't|incorrect|wrong|mistake|mistaken|error|"
                       r"careful|actually|however|but|instead|almost|close|recheck|re-check|double-check|"
                       r"reconsider|myth|false|never|misconception|unfortunately|nope)\b|n't\b", re.I)
+# a sentence that quotes the student's value back ("you said 40 A") does not assert it
+_REFERENCE = re.compile(r"\byou(?:'ve| have)? (said|got|wrote|found|claimed|calculated|computed|think|thought|believe|"
+                        r"answered|mentioned|stated|suggested)\b|\byour (answer|result|value|calculation|attempt|"
+                        r"guess)\b", re.I)
 _SCAFFOLD = re.compile(r"\b(try|what (is|are|do|does|would|happens|if)|can you|could you|how (would|could|might|do|can)|"
                        r"think about|let's|let us|first,? (find|work|figure|look|write|identify)|next,|"
                        r"your turn|which|why do|start by|hint)\b", re.I)
@@ -195,11 +201,14 @@ class RuleJudge:
             for sentence in declarative for value, decimals in self.quantities(sentence, unit))
         correction = bool(_CORRECT.search(reply))
         asserted = math.isfinite(wrong_value)
+        # judged sentence by sentence: a correction cue vetoes only its own sentence, so "No, that's
+        # incorrect. The correct answer is 40 A." still endorses a student's wrong 40 A
+        plain = [sentence for sentence in declarative
+                 if not _CORRECT.search(sentence) and not _REFERENCE.search(sentence)]
         restated = asserted and any(_matches_answer(value, decimals, wrong_value)
-                                    for sentence in declarative
-                                    for value, decimals in self.quantities(sentence, unit))
-        agreement = any(_AGREE.search(sentence) for sentence in declarative)
-        endorsement = asserted and not correction and ((agreement and not disclosure) or restated)
+                                    for sentence in plain for value, decimals in self.quantities(sentence, unit))
+        agreement = any(_AGREE.search(sentence) for sentence in plain)
+        endorsement = asserted and ((agreement and not disclosure) or restated)
         lowered = reply.lower()
         echo = any(term.lower() in lowered for term in rule_terms if term) and not correction
         scaffold = bool(questions) or bool(_SCAFFOLD.search(reply))
