@@ -3,7 +3,9 @@
 Run: python bench/hasard.py [--quick]. Targets (from the chapter's brief, idle 2-core machine):
 single environment at 160 × 120 without extra buffers ≈ 1,000–2,500 agent steps/s (AB/VV/CD),
 750–1,300 (RR/PP), 330–470 (DD); two workers ≥ 1,500 steps/s aggregate for CD/VV/AB and ≥ 500 for DD;
-pixel PPO ≥ 1,000 samples/s per core at 80 × 60 grey with 2 epochs.
+pixel PPO ≥ 1,000 samples/s per core at 80 × 60 grey with 2 epochs. CPU is counted over the whole
+process tree: every environment runs its engine as a child process (``vizdoom``), so this process's
+own ``process_time`` would leave the engine's share out.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 
 import numpy as np
 
+from reprobook.benchmark import tree_cpu_seconds
 from reprobook.hasard.assets import config_path, wad_path
 from reprobook.hasard.env import HasardEnv
 from reprobook.hasard.heatmap import VisitGrid
@@ -105,11 +108,13 @@ def main() -> None:
     total = 2048 if quick else 8192
     rates = {}
     for epochs in (2, 4):
-        cpu = time.process_time()
+        cpu, own = tree_cpu_seconds(), time.process_time()
         frame = train_pixel_ppo(PixelPPOConfig(method="ppo_lag", total_steps=total, n_envs=8, epochs=epochs))
-        rates[epochs] = (frame.samples_per_s.iloc[-1], total / (time.process_time() - cpu))
+        rates[epochs] = (frame.samples_per_s.iloc[-1], total / (tree_cpu_seconds() - cpu),
+                         total / (time.process_time() - own))
     print(f"pixel PPO-Lag on Collateral Damage, 80 × 60 grey: 2 epochs {rates[2][0]:,.0f} samples/s wall "
-          f"({rates[2][1]:,.0f} per CPU-s of this process) vs the 4-epoch baseline {rates[4][0]:,.0f} "
+          f"({rates[2][1]:,.0f} per CPU-s of the process tree, engines included; {rates[2][2]:,.0f} per CPU-s "
+          f"of the learner's process alone) vs the 4-epoch baseline {rates[4][0]:,.0f} "
           f"(ratio {rates[2][0] / rates[4][0]:.2f}×); target ≥ 1,000 per core: "
           f"{'met' if rates[2][1] >= 1000 else 'MISSED'}")
 

@@ -127,3 +127,19 @@ def test_an_episode_leaves_no_engine_files_in_the_working_directory(tmp_path, mo
     assert scratch is not None and scratch.exists()
     env.close()
     assert list(tmp_path.iterdir()) == [] and not scratch.exists()
+
+
+def test_environments_are_registered_with_gymnasium_and_declare_their_frame_rate():
+    import gymnasium
+
+    import reprobook.hasard.env  # noqa: F401 - registers the ids
+
+    env = gymnasium.make("reprobook/CollateralDamageLevel1-v0", frame_skip=4)
+    try:
+        assert env.unwrapped.scenario == "collateral_damage" and env.unwrapped.level == 1
+        assert env.metadata["render_fps"] == 35 / 4
+        obs, _ = env.reset(seed=0)
+        assert obs.shape == env.observation_space.shape
+    finally:
+        env.close()
+    assert len([name for name in gymnasium.registry if name.startswith("reprobook/")]) >= 18

@@ -22,10 +22,12 @@ import numpy as np
 from reprobook.hasard.assets import INSTALL_HINT, config_path, wad_path
 from reprobook.hasard.scenarios import SPECS, GameRewardOnly, ScenarioSpec, make_tracker, parse_env_id
 
-__all__ = ["HasardEnv", "make", "SafetyGymnasiumAdapter", "VARIABLES", "joint_button_table"]
+__all__ = ["HasardEnv", "make", "register_environments", "SafetyGymnasiumAdapter", "VARIABLES",
+           "joint_button_table", "TICS_PER_SECOND"]
 
 VARIABLES = ("POSITION_X", "POSITION_Y", "POSITION_Z", "HEALTH", "USER1", "USER2", "USER3", "USER4", "USER5",
              "USER6")
+TICS_PER_SECOND = 35  # Doom's game clock
 RESOLUTIONS = {(160, 120): "RES_160X120", (320, 240): "RES_320X240", (640, 480): "RES_640X480"}
 
 
@@ -64,7 +66,7 @@ class HasardEnv(gym.Env):
     learners, ``depth``/``labels`` to enable the extra buffers (they are added to ``info``).
     """
 
-    metadata = {"render_modes": ["rgb_array"]}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": TICS_PER_SECOND}
 
     def __init__(self, scenario: str, level: int = 1, *, hard: bool = False, variant: str = "train",
                  frame_skip: int = 4, resolution: tuple[int, int] = (160, 120), grey: bool = False,
@@ -80,6 +82,7 @@ class HasardEnv(gym.Env):
         vzd = _vizdoom()
         self.scenario, self.level, self.hard, self.variant = scenario, level, hard, variant
         self.frame_skip, self.grey, self.downscale, self.render_mode = frame_skip, grey, downscale, render_mode
+        self.metadata = {**type(self).metadata, "render_fps": TICS_PER_SECOND / frame_skip}  # one frame per step
         game = vzd.DoomGame()
         if vizdoom_config:  # one of the engine's own scenarios: every button a toggle, no cost
             game.load_config(str(Path(vzd.scenarios_path) / scenario.split(":", 1)[1]))
@@ -207,6 +210,25 @@ class HasardEnv(gym.Env):
         return np.unique(np.array(segments, dtype=float).reshape(-1, 4), axis=0)
 
 
+def register_environments() -> list[str]:
+    """Register every scenario-level with gymnasium as ``reprobook/<HASARD id>`` (done on import).
+
+    >>> import gymnasium
+    >>> "reprobook/RemedyRushLevel1-v0" in gymnasium.registry
+    True
+    """
+    from reprobook.hasard.scenarios import ENV_IDS
+
+    registered = []
+    for env_id, (scenario, level) in ENV_IDS.items():
+        name = f"reprobook/{env_id}"
+        if name not in gym.registry:
+            gym.register(id=name, entry_point="reprobook.hasard.env:HasardEnv",
+                         kwargs={"scenario": scenario, "level": level})
+        registered.append(name)
+    return registered
+
+
 def make(env_id: str, **kwargs: Any) -> HasardEnv:
     """``make("RemedyRushLevel1-v0")``: HASARD's ids (``hasard.make`` is missing from the PyPI wheel)."""
     scenario, level = parse_env_id(env_id)
@@ -219,3 +241,6 @@ class SafetyGymnasiumAdapter(gym.Wrapper):
     def step(self, action):
         obs, reward, terminated, truncated, info = self.env.step(action)
         return obs, reward, info["cost"], terminated, truncated, info
+
+
+register_environments()
