@@ -303,8 +303,11 @@ class FiCSUMClassifier(base.Classifier):
             if concept.fingerprint.n_updates > 0
         }
 
-    def learn_one(self, x: dict, y: Any, **kwargs: Any) -> None:
+    def learn_one(self, x: dict, y: Any, w: float = 1.0, **kwargs: Any) -> None:
         """Test-then-train on one observation (predicts with the active concept first).
+
+        ``x`` is copied (the caller may reuse its dict); the sample weight ``w`` multiplies the
+        constant ``sample_weight`` when the observation is released to train the active classifier.
 
         The order of the steps follows the reference: release from the delay buffer (train, react
         to a split), take a drift measurement on the head window, update the fingerprint from the
@@ -326,7 +329,7 @@ class FiCSUMClassifier(base.Classifier):
                 self._reference_class = y
         correct = 1.0 if prediction == y else 0.0
         row = self._row(x, y, prediction, correct)
-        observation = (x, y)
+        observation = (dict(x), y, float(w))
         self._head.push(row, observation, self._contribution(self._active.model, x))
         self._buffer.append((row, observation))
         self._since_transition += 1
@@ -510,7 +513,7 @@ class FiCSUMClassifier(base.Classifier):
         values = window.stats.values()
         observations = list(window.raw)
         correct = np.empty(len(observations))
-        for i, (x, y) in enumerate(observations):
+        for i, (x, y, _) in enumerate(observations):
             prediction = model.predict_one(x)
             values[i, self._prediction_col] = (
                 self._code(prediction, self._class_codes) if prediction is not None else -1.0
@@ -520,7 +523,7 @@ class FiCSUMClassifier(base.Classifier):
         importance = None
         if self._use_fi:
             importance = np.zeros(len(self._feature_names))
-            for x, _ in observations:
+            for x, _, _ in observations:
                 importance += path_contributions(model, x, self._feature_index, self._reference_class)
         return self._assemble(window_statistics(values), correct, values if self._needs_values else None,
                               importance)
@@ -557,10 +560,10 @@ class FiCSUMClassifier(base.Classifier):
     def _release(self, row: np.ndarray, observation: tuple) -> None:
         """One item leaves the delay buffer: it enters W_buf, then trains the active classifier."""
         concept = self._active
-        x, y = observation
+        x, y, weight = observation
         self._buffered.push(row, observation, self._contribution(concept.model, x))
         if self._accepts_weight(concept.model):
-            concept.model.learn_one(x, y, w=self.sample_weight)
+            concept.model.learn_one(x, y, w=self.sample_weight * weight)
         else:
             concept.model.learn_one(x, y)
         concept.n_trained += 1
@@ -603,17 +606,17 @@ class FiCSUMClassifier(base.Classifier):
         """
         if self._use_fi:
             for window in (self._head, self._buffered):
-                window.set_contributions(self._contribution(concept.model, x) for x, _ in window.raw)
+                window.set_contributions(self._contribution(concept.model, x) for x, _, _ in window.raw)
         model = concept.model
         refreshed: deque = deque()
-        for row, (x, y) in self._buffer:
+        for row, (x, y, weight) in self._buffer:
             prediction = model.predict_one(x)
             row = row.copy()
             row[self._prediction_col] = (
                 self._code(prediction, self._class_codes) if prediction is not None else -1.0
             )
             row[self._error_col] = 1.0 if prediction == y else 0.0
-            refreshed.append((row, (x, y)))
+            refreshed.append((row, (x, y, weight)))
         self._buffer = refreshed
         if concept.fingerprint.n_updates > 0:
             if self.n_cached > 0:
@@ -785,6 +788,6 @@ class FiCSUMClassifier(base.Classifier):
         first, without sample weights (weight 1, not the constant 6 used for the active model).
         """
         shadow = self._new_model()
-        for x, y in reversed(list(self._head.raw)[-self.shadow_size:]):
+        for x, y, _ in reversed(list(self._head.raw)[-self.shadow_size:]):
             shadow.learn_one(x, y)
         return shadow
