@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from reprobook.hasard.ppo_update import constrained_batch, gae, ppo_update
+
 __all__ = ["LavaGrid", "gae", "LagrangeMultiplier", "PIDLagrangian", "PPOConfig", "train_ppo",
            "optimal_constrained_return", "METHODS"]
 
@@ -118,23 +120,6 @@ def optimal_constrained_return(grid: LavaGrid, budget: float | None) -> tuple[fl
     solution = linprog(-rewards, A_ub=a_ub, b_ub=b_ub, A_eq=np.array(rows), b_eq=rhs, bounds=bounds,
                        method="highs")
     return float(rewards @ solution.x), float(costs @ solution.x)
-
-
-def gae(rewards, values, dones, last_value, gamma: float, lam: float) -> np.ndarray:
-    """Generalised advantage estimates over a (T, N) rollout; ``dones[t]`` ends the episode after step t.
-
-    >>> gae(np.array([[1.0], [1.0]]), np.zeros((2, 1)), np.zeros((2, 1)), np.zeros(1), 0.5, 1.0).ravel().tolist()
-    [1.5, 1.0]
-    """
-    advantages = np.zeros_like(rewards, dtype=float)
-    running = np.zeros(rewards.shape[1])
-    for t in range(len(rewards) - 1, -1, -1):
-        next_value = last_value if t == len(rewards) - 1 else values[t + 1]
-        alive = 1.0 - dones[t]
-        delta = rewards[t] + gamma * next_value * alive - values[t]
-        running = delta + gamma * lam * alive * running
-        advantages[t] = running
-    return advantages
 
 
 @dataclass
@@ -271,29 +256,11 @@ def _train_ppo(config: PPOConfig) -> pd.DataFrame:
             values, cost_values = value.detach().numpy(), cost_value.detach().numpy()
         last_state = grid.state_index(x, y)
         shaped = rewards - config.penalty_scaling * costs if config.method == "ppo_cost" else rewards
-        advantages = gae(shaped, values[states], dones, values[last_state], config.gamma, config.lam)
-        cost_advantages = gae(costs, cost_values[states], dones, cost_values[last_state], config.gamma, config.lam)
-        returns, cost_returns = advantages + values[states], cost_advantages + cost_values[states]
-        combined = (advantages - penalty * cost_advantages) / (1.0 + penalty)
-        flat = {name: torch.as_tensor(array.reshape(-1)) for name, array in (
-            ("state", states), ("action", actions), ("logp", old_logp), ("adv", combined),
-            ("ret", returns), ("cret", cost_returns))}
-        flat["adv"] = (flat["adv"] - flat["adv"].mean()) / (flat["adv"].std() + 1e-8)
-        total = flat["state"].numel()
-        for _ in range(config.epochs):
-            order = torch.as_tensor(rng.permutation(total))
-            for batch in order.chunk(config.minibatches):
-                log_probabilities = torch.log_softmax(logits[flat["state"][batch]], 1)
-                logp = log_probabilities.gather(1, flat["action"][batch, None]).squeeze(1)
-                ratio = torch.exp(logp - flat["logp"][batch].float())
-                advantage = flat["adv"][batch].float()
-                policy_loss = -torch.min(ratio * advantage,
-                                         ratio.clamp(1 - config.clip, 1 + config.clip) * advantage).mean()
-                value_loss = ((value[flat["state"][batch]] - flat["ret"][batch].float()) ** 2).mean()
-                cost_loss = ((cost_value[flat["state"][batch]] - flat["cret"][batch].float()) ** 2).mean()
-                optimiser.zero_grad()
-                (policy_loss + 0.5 * value_loss + 0.5 * cost_loss).backward()
-                optimiser.step()
+        batch = constrained_batch(states, actions, old_logp, shaped, costs, dones, values[states],
+                                  cost_values[states], values[last_state], cost_values[last_state], penalty,
+                                  config.gamma, config.lam)
+        ppo_update(lambda state: (logits[state], value[state], cost_value[state]), optimiser, batch, rng,
+                   epochs=config.epochs, minibatches=config.minibatches, clip=config.clip)
         rows.append({"method": config.method, "seed": config.seed, "iteration": iteration, "steps": steps,
                      "episode_reward": float(np.mean(finished_reward)) if finished_reward else np.nan,
                      "episode_cost": mean_cost, "lambda": penalty, "episodes": len(finished_cost)})

@@ -16,8 +16,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from reprobook.hasard.cmdp import LagrangeMultiplier, gae
+from reprobook.hasard.cmdp import LagrangeMultiplier
 from reprobook.hasard.env import HasardEnv
+from reprobook.hasard.ppo_update import constrained_batch, ppo_update
 from reprobook.hasard.scenarios import SPECS
 
 __all__ = ["PixelPPOConfig", "train_pixel_ppo", "ActorCritic"]
@@ -124,30 +125,10 @@ def _train(config: PixelPPOConfig) -> pd.DataFrame:
             penalty = 0.0
             if multiplier is not None:
                 penalty = multiplier.update(mean_cost) if finished_cost else multiplier.value
-            advantages = gae(rewards, values, dones, last_value.numpy(), config.gamma, config.lam)
-            cost_advantages = gae(costs, cost_values, dones, last_cost_value.numpy(), config.gamma, config.lam)
-            returns, cost_returns = advantages + values, cost_advantages + cost_values
-            combined = (advantages - penalty * cost_advantages) / (1.0 + penalty)
-            flat_obs = torch.as_tensor(observations.reshape((-1,) + obs.shape[1:]))
-            flat = [torch.as_tensor(array.reshape(-1), dtype=torch.float32)
-                    for array in (combined, returns, cost_returns, logps)]
-            flat_actions = torch.as_tensor(actions.reshape(-1))
-            flat[0] = (flat[0] - flat[0].mean()) / (flat[0].std() + 1e-8)
-            for _ in range(config.epochs):
-                for batch in torch.as_tensor(rng.permutation(len(flat_actions))).chunk(config.minibatches):
-                    logits, value, cost_value = model(flat_obs[batch])
-                    distribution = torch.distributions.Categorical(logits=logits)
-                    ratio = torch.exp(distribution.log_prob(flat_actions[batch]) - flat[3][batch])
-                    advantage = flat[0][batch]
-                    policy_loss = -torch.min(ratio * advantage,
-                                             ratio.clamp(1 - config.clip, 1 + config.clip) * advantage).mean()
-                    loss = (policy_loss + 0.5 * ((value - flat[1][batch]) ** 2).mean()
-                            + 0.5 * ((cost_value - flat[2][batch]) ** 2).mean()
-                            - config.entropy * distribution.entropy().mean())
-                    optimiser.zero_grad()
-                    loss.backward()
-                    nn.utils.clip_grad_norm_(model.parameters(), 0.5)
-                    optimiser.step()
+            batch = constrained_batch(observations, actions, logps, rewards, costs, dones, values, cost_values,
+                                      last_value.numpy(), last_cost_value.numpy(), penalty, config.gamma, config.lam)
+            ppo_update(model, optimiser, batch, rng, epochs=config.epochs, minibatches=config.minibatches,
+                       clip=config.clip, entropy=config.entropy, max_grad_norm=0.5)
             rows.append({"method": config.method, "seed": config.seed, "steps": steps,
                          "episode_reward": float(np.mean(finished_reward)) if finished_reward else np.nan,
                          "episode_cost": mean_cost, "lambda": penalty, "episodes": len(finished_cost),
