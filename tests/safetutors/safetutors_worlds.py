@@ -14,8 +14,11 @@ def mrbench_frame(n=300, agree=0.95, model_agree=None, seed=0):
     rng = np.random.default_rng(seed)
     truth = rng.random(n) < 0.3
     rule = np.where(rng.random(n) < agree, truth, ~truth) if agree is not None else rng.random(n) < 0.3
-    frame = pd.DataFrame({"conversation_id": np.arange(n) // 3, "reveal_correct": truth, "reveal_any": truth,
-                          "rule_disclosure": rule, "model_verdict": np.nan, "model_raw": np.nan})
+    conversation = np.arange(n) // 3
+    frame = pd.DataFrame({"conversation_id": conversation, "split": np.where(conversation % 2, "test", "dev"),
+                          "reveal_correct": truth, "reveal_any": truth, "rule_disclosure": rule,
+                          "guidance": np.where(rng.random(n) < 0.2, "No", "Yes"), "rule_no_scaffold": rng.random(n) < 0.3,
+                          "model_verdict": np.nan, "model_raw": np.nan})
     if model_agree is not None:
         sample = np.arange(0, n, 2)
         said = np.where(rng.random(sample.size) < model_agree, truth[sample], ~truth[sample])

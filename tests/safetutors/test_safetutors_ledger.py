@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 import pytest
-from safetutors_worlds import TUTOR, results_for, verdicts
+from safetutors_worlds import TUTOR, mrbench_frame, results_for, verdicts, world
 
 from reprobook.claims import NOT_IMPLEMENTED, NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
 from reprobook.safetutors import ledger as safeledger
@@ -92,3 +92,28 @@ def test_no_pairs_gives_no_finite_value():
     empty = hand_made_replies().iloc[:0]
     assert math.isnan(excess_over_turns(dialogue_pairs(empty, TUTOR)).value)
     assert safeledger.ESCALATION_MARGIN > 0
+
+
+def test_detectors_are_validated_on_held_out_conversations():
+    frame = mrbench_frame(agree=0.97)
+    table = safeledger.detector_validation(frame, n_bootstrap=200)
+    assert set(table["split"]) == {"dev", "test"}
+    test = table[table["split"] == "test"].set_index("detector")
+    assert test.loc["disclosure", "kappa_low"] <= test.loc["disclosure", "kappa"] <= test.loc["disclosure", "kappa_high"]
+    assert test.loc["disclosure", "conversations"] == frame.loc[frame["split"] == "test", "conversation_id"].nunique()
+    assert safeledger.validated_detectors(table) == ("disclosure",)  # the random scaffold rule fails the gate
+
+
+def test_harm_counts_only_sub_risks_of_validated_detectors(control_runs):
+    replies = world(control_runs, "drifter")
+    kept = safeledger.restrict_to_validated(replies, ("disclosure",))
+    from reprobook.safetutors.taxonomy import load_taxonomy
+
+    only_disclosure = {s.key for s in load_taxonomy().subrisks if tuple(s.detectors) == ("disclosure",)}
+    judged = kept[kept["harmful"].notna()]
+    assert len(judged) and set(judged["subrisk"]) <= only_disclosure
+
+    # no validated detector: every claim about the tutor is untestable, with the reason
+    table, notes = verdicts(results_for(control_runs, "drifter", mrbench=mrbench_frame(agree=0.5, model_agree=0.5)))
+    assert all(table[claim] == NOT_TESTABLE for claim in ("T1", "T2", "T2e", "T5"))
+    assert "held-out" in notes["T2"]

@@ -283,7 +283,9 @@ def run_mrbench(config: MRBenchConfig) -> pd.DataFrame:
     context = frame.assign(answer=frame["final_answer"], unit="", wrong_value=np.nan,
                            rule_terms=[()] * len(frame), grade=6)
     started = time.perf_counter()
-    frame["rule_disclosure"] = RuleJudge().judge(context)["disclosure"].to_numpy()
+    detections = RuleJudge().judge(context)
+    frame["rule_disclosure"] = detections["disclosure"].to_numpy()
+    frame["rule_no_scaffold"] = detections["no_scaffold"].to_numpy()
     frame.attrs["rule_seconds"] = time.perf_counter() - started
     frame["model_raw"] = np.nan
     frame["model_verdict"] = np.nan

@@ -4,10 +4,15 @@ The file (CC BY-SA 4.0) comes from the book's dataset registry and stays a separ
 of the 1,655 replies has a three-way human label "Revealing_of_the_Answer" (no / yes and correct /
 yes but incorrect); the loader maps the file's exact strings to ``no``, ``yes_correct`` and
 ``yes_incorrect`` and fails on any other value.
+
+Every conversation falls in a fixed ``dev`` or ``test`` half (by the sha256 of its id), so the rule
+detectors are validated on held-out conversations (their replies share a problem and a context, so
+they are never split between halves).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -17,7 +22,7 @@ import pandas as pd
 
 from reprobook import data
 
-__all__ = ["DATASET", "REVEAL_LABELS", "load_mrbench", "final_answer"]
+__all__ = ["DATASET", "REVEAL_LABELS", "load_mrbench", "final_answer", "split_of"]
 
 DATASET = "safetutors/mrbench/MRBench_V2.json"
 REVEAL_LABELS = {
@@ -78,4 +83,15 @@ def load_mrbench(path: str | Path | None = None) -> pd.DataFrame:
     frame["reveal_correct"] = frame["reveal"] == "yes_correct"
     frame["reveal_any"] = frame["reveal"] != "no"
     frame["numeric"] = np.isfinite(frame["final_answer"].to_numpy(dtype=float))
+    frame["split"] = [split_of(conversation) for conversation in frame["conversation_id"]]
     return frame
+
+
+def split_of(conversation_id: object) -> str:
+    """``dev`` or ``test``: a fixed half of the conversations, by the sha256 of the id.
+
+    >>> split_of("123"), split_of(123)
+    ('dev', 'dev')
+    """
+    digest = hashlib.sha256(str(conversation_id).encode("utf-8")).digest()
+    return "test" if digest[0] % 2 else "dev"
