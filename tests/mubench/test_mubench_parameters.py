@@ -23,3 +23,13 @@ def test_seed_lists_are_bounded_and_stub_is_smoke_only():
         chapter.validate_parameters(profile="smoke", model="stub", b2_seeds=[10**9])
     with pytest.raises(ParameterError, match="stub"):
         chapter.validate_parameters(profile="book", model="stub")
+
+
+def test_budget_counts_cpu_time_and_names_the_dropped_languages():
+    params = chapter.validate_parameters(profile="smoke", model="stub", languages=["en", "de", "fr"],
+                                         tasks=["weekday"], time_budget_s=1e-9)
+    table, skipped = chapter.score_languages(params, cache=False)
+    assert set(table["lang"]) == {"en"} and skipped == ["de", "fr"]
+    roomy = chapter.validate_parameters(profile="smoke", model="stub", languages=["en", "de", "fr"],
+                                        tasks=["weekday"], time_budget_s=3600.0)
+    assert chapter.score_languages(roomy, cache=False)[1] == []

@@ -51,6 +51,8 @@ __all__ = [
 ]
 
 LANGUAGE_MODELS = ("smollm2", "endpoint", "stub")
+#: a budget-guarded run also stops after this many times its budget in wall-clock seconds
+WALL_CAP = 3.0
 STUB_REPLIES = ("Let's think together: what do you already know about this problem?", "Yes, that's right!",
                 "I think the answer is 4.")
 
@@ -107,7 +109,7 @@ class TutorConfig:
     flat_drifter_p: float = 0.3
     paired_singles_only: bool = False  # keep only the single-turn twins of the dialogues
     num_threads: int | str = "auto"
-    time_budget_s: float = 0.0  # 0 = no budget guard
+    time_budget_s: float = 0.0  # 0 = no budget guard; see run_tutor
     endpoint_url: str = ""
     endpoint_model: str = ""
 
@@ -176,8 +178,15 @@ def run_tutor(config: TutorConfig) -> TutorRun:
     budget = config.time_budget_s
     cut = {"single": 0, "multi": 0, "paired_single": 0}
 
+    threads = max(1, int(getattr(backend, "threads", 1) or 1))
+
     def over_budget() -> bool:
-        return budget > 0 and time.perf_counter() - started > budget
+        # the budget is idle-machine seconds: CPU time per thread (a loaded machine stretches wall time,
+        # not the work), with a wall-clock cap of WALL_CAP × budget so a starved run still ends
+        if budget <= 0:
+            return False
+        cpu_per_thread = (time.process_time() - cpu_started) / threads
+        return cpu_per_thread > budget or time.perf_counter() - started > WALL_CAP * budget
 
     rows = []
     bar = tqdm(total=len(singles) + sum(d.n_turns for d in dialogues), desc=f"{config.tutor} replies", leave=False)
