@@ -60,14 +60,14 @@ class ChapterParameters:
     seeds: tuple[int, ...] = (0,)
     datasets: tuple[str, ...] = ("ml100k", "goodreads")
     algorithms: tuple[str, ...] = ("MostPop", "Random") + SIX_ALGORITHMS
-    inputs: tuple[str, ...] = ("raw", "pct_last", "pct_average")
+    inputs: tuple[str, ...] = ("raw", "pct_last")
     tune: bool = True
     ablation_inputs: tuple[str, ...] = ("raw", "pct_first", "pct_last", "pct_average", "pct_smoothed",
                                         "zscore", "pct_last_leaky")
     ablation_algorithms: tuple[str, ...] = ("BiasedMF", "ItemKNN")
     smoothing: float = 5.0
-    betas: tuple[float, ...] = (0.0, 0.01, 0.05, 0.1, 0.2, 0.5)
-    beta_algorithms: tuple[str, ...] = ("BiasedMF", "ItemKNN")
+    betas: tuple[float, ...] = (0.0, 0.05, 0.2, 0.5)
+    beta_algorithms: tuple[str, ...] = ("Random",) + SIX_ALGORITHMS
     gammas: tuple[float, ...] = (0.0, 0.5, 1.0)
     synthetic_algorithms: tuple[str, ...] = ("ItemKNN", "BiasedMF")
     synthetic_users: int = 1000
