@@ -187,6 +187,9 @@ def load_profiles(root: Path | None = None) -> dict[str, dict[str, dict[str, Any
         where = f"{name}, line {mark.line + 1}, column {mark.column + 1}" if mark is not None else name
         problem = " ".join(str(getattr(error, "problem", None) or error).split())
         context = getattr(error, "context", None)
+        started = getattr(error, "context_mark", None)
+        if context and started is not None and mark is not None and started.line != mark.line:
+            context += f" that starts at line {started.line + 1}"
         raise RunError(f"{where}: {problem}{f' ({context})' if context else ''}; fix the YAML syntax") from None
     lines = {}
     if isinstance(tree, yaml.MappingNode):
@@ -516,6 +519,12 @@ def _notebook_progress(path: Path) -> tuple[int, int, str] | None:
 
 def _sweep_counts(path: Path) -> tuple[int, int]:
     """(cells reused from the cache, cells computed) over the sweeps reported so far."""
+    reused, computed, _ = _sweep_progress(path)
+    return reused, computed
+
+
+def _sweep_progress(path: Path) -> tuple[int, int, int]:
+    """(cells reused, cells computed, cells still to compute) over the sweeps reported so far."""
     latest: dict[str, dict[str, Any]] = {}
     try:
         with open(path, encoding="utf-8") as handle:
@@ -524,9 +533,12 @@ def _sweep_counts(path: Path) -> tuple[int, int]:
                     record = json.loads(line)
                     latest[record["sweep"]] = record
     except OSError:
-        return 0, 0
-    return (sum(int(r.get("cached", 0)) for r in latest.values()),
-            sum(int(r.get("computed", 0)) for r in latest.values()))
+        return 0, 0, 0
+    reused = sum(int(r.get("cached", 0)) for r in latest.values())
+    computed = sum(int(r.get("computed", 0)) for r in latest.values())
+    pending = sum(int(r.get("total", 0)) - int(r.get("cached", 0)) - int(r.get("computed", 0))
+                  for r in latest.values() if not r.get("done"))
+    return reused, computed, max(0, pending)
 
 
 def format_seconds(seconds: float) -> str:
@@ -575,9 +587,10 @@ class _Progress:
             line += f" · cells {done}/{total}"
             if first:
                 line += f" · running: {first[:70]}"
-        reused, computed = _sweep_counts(self.report)
-        if reused or computed:
+        reused, computed, pending = _sweep_progress(self.report)
+        if reused or computed or pending:
             line += f" · sweep cells: {reused} cached, {computed} computed"
+            line += f", {pending} to go" if pending else ""
         print(line, file=self.log, flush=True)
 
 
