@@ -21,7 +21,7 @@ import jax.numpy as jnp
 
 from reprobook.meal.continual import init_cl_state, regularisation_mask
 from reprobook.meal.env import OvercookedEnv
-from reprobook.meal.experiments import SequenceConfig, _train_config, sequence_layouts
+from reprobook.meal.experiments import SequenceConfig, sequence_layouts, train_config
 from reprobook.meal.ippo import Runner, adam_init, make_trainer
 from reprobook.meal.layouts import preset, stack_layouts, take_task
 from reprobook.meal.network import FULL_CONDITIONING, init_network
@@ -95,11 +95,11 @@ def env_benchmark() -> None:
 def trainer_parts(n_tasks: int, hidden: int = 64):
     config = SequenceConfig(n_tasks=n_tasks, hidden=hidden, num_envs=64, rollout_len=128, epochs=2,
                             minibatches=8, eval_every=5)
-    train_config = _train_config(config)
-    trainer = make_trainer(train_config)
+    settings = train_config(config)
+    trainer = make_trainer(settings)
     layouts = stack_layouts(sequence_layouts(dataclasses.replace(config, n_tasks=1)), shape=(7, 7))
     layout = take_task(layouts, 0)
-    params = init_network(jax.random.key(0), train_config.network)
+    params = init_network(jax.random.key(0), settings.network)
     cl = init_cl_state("online_ewc", params, regularisation_mask(params, multihead=True))
     states, obs = trainer.start_task(params, layout, jax.random.key(1))
     runner = Runner(params, adam_init(params), states, obs, jax.random.key(2), jnp.zeros((), jnp.float32),

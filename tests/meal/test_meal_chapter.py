@@ -12,8 +12,9 @@ from reprobook.params import ParameterError
 def _result(curves: dict[tuple[int, int], list[float]]) -> SequenceResult:
     rows, tasks = [], []
     for (repetition, task), curve in curves.items():
-        rows += [{"repetition": repetition, "task": task, "update": i, "train_score": v} for i, v in enumerate(curve)]
-        tasks.append({"repetition": repetition, "task": task, "dormant_ratio": 0.1 * (repetition + 1)})
+        rows += [{"seed": 0, "repetition": repetition, "task": task, "update": i, "train_score": v}
+                 for i, v in enumerate(curve)]
+        tasks.append({"seed": 0, "repetition": repetition, "task": task, "dormant_ratio": 0.1 * (repetition + 1)})
     return SequenceResult(SequenceConfig(repeats=2, n_tasks=2), pd.DataFrame(), pd.DataFrame(rows), pd.DataFrame(tasks))
 
 
@@ -37,5 +38,33 @@ def test_parameter_errors_name_the_parameter(bad):
 def test_plasticity_grid():
     params = chapter.validate_parameters(profile="smoke", plasticity_repeats=3, plasticity_n_tasks=2, seeds=[0, 1])
     grid = chapter.plasticity_grid(params)
-    assert [(c.repeats, c.n_tasks, c.seed) for c in grid] == [(3, 2, 0), (3, 2, 1)]
+    assert [(c.repeats, c.n_tasks, c.seeds) for c in grid] == [(3, 2, (0, 1))]
     assert chapter.plasticity_grid(chapter.validate_parameters(profile="smoke", plasticity_repeats=0)) == []
+
+
+@pytest.mark.parametrize(("name", "value"), [("steps_per_task", 10**15), ("plasticity_steps_per_task", 10**12),
+                                             ("layout_seed", 2**40), ("num_envs", 10**6), ("rollout_len", 10**6),
+                                             ("n_tasks", 1000), ("eval_episodes", 10**4), ("stat_steps", 10**7)])
+def test_size_parameters_have_a_maximum(name, value):
+    with pytest.raises(ParameterError, match=rf"'{name}' must be an integer in \[\d+, \d+\]"):
+        chapter.validate_parameters(profile="book", **{name: value})
+
+
+def test_seed_count_and_scale_levels_are_bounded():
+    with pytest.raises(ParameterError, match="'seeds' may list at most 64"):
+        chapter.validate_parameters(profile="book", seeds=list(range(65)))
+    with pytest.raises(ParameterError, match=r"'scale_levels\[0\]' must be an integer in \[2, 3\]"):
+        chapter.validate_parameters(profile="book", scale_levels=[4])
+    with pytest.raises(ParameterError, match="ablations"):
+        chapter.validate_parameters(profile="book", ablations=["no_heads"])
+
+
+def test_grids_batch_the_seeds_and_split_the_ablations():
+    params = chapter.validate_parameters(profile="paper", methods=["ft", "packnet"], seeds=[0, 1, 2],
+                                         ablations=["no_task_id", "single_head"], scale_levels=[2, 3])
+    grid = chapter.experiment_grid(params)
+    assert [chapter.run_label(c) for c in grid] == ["FT", "PackNet", "Online EWC (no task id)",
+                                                     "Online EWC (single head)"]
+    assert all(c.seeds == (0, 1, 2) for c in grid)
+    assert [chapter.run_label(c) for c in chapter.scale_grid(params)] == ["Online EWC (Level 2)",
+                                                                          "Online EWC (Level 3)"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from reprobook.meal.continual import after_task, init_cl_state, penalty, regularisation_mask
-from reprobook.meal.experiments import SequenceConfig, _train_config, run_sequence, trainer_for
+from reprobook.meal.experiments import SequenceConfig, run_sequence, train_config, trainer_for
 from reprobook.meal.ippo import categorical_log_prob
 from reprobook.meal.network import NetworkConfig, init_network
 
@@ -92,7 +92,7 @@ def test_one_compiled_graph_for_every_method_and_task(runs):
     baseline = run_sequence(dataclasses.replace(TINY, only_task=1))
     ablation = run_sequence(dataclasses.replace(TINY, method="mas", use_task_id=False, use_multihead=False))
     shorter = run_sequence(dataclasses.replace(TINY, steps_per_task=256))  # another shaping horizon: data
-    trainer = trainer_for(_train_config(TINY))
+    trainer = trainer_for(train_config(TINY))
     assert trainer.train._cache_size() == 1
     assert trainer.evaluate._cache_size() == 1
     assert trainer.statistics._cache_size() == 1

@@ -15,10 +15,14 @@ import pytest
 from reprobook.meal.env import DISH, EMPTY, ONION, PLATE, EnvState, OvercookedEnv
 from reprobook.meal.layouts import COUNTER, preset, stack_layouts, take_task
 
+JAXMARL_INSTALL = ("JaxMARL is an optional test oracle: pip install --no-deps jaxmarl==0.2.0 flax==0.12.8 "
+                   "(see NODEPS_WHEELS in the Makefile)")
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    from flax.core.frozen_dict import FrozenDict
-    from jaxmarl.environments.overcooked import Overcooked, overcooked_layouts
+    _jaxmarl_overcooked = pytest.importorskip("jaxmarl.environments.overcooked", reason=JAXMARL_INSTALL)
+    FrozenDict = pytest.importorskip("flax.core.frozen_dict", reason=JAXMARL_INSTALL).FrozenDict
+
+Overcooked, overcooked_layouts = _jaxmarl_overcooked.Overcooked, _jaxmarl_overcooked.overcooked_layouts
 
 # JaxMARL's object indices for held and loose items
 _THEIR_ITEM = {1: EMPTY, 3: ONION, 5: PLATE, 9: DISH}

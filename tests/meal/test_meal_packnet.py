@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from reprobook.meal import packnet
-from reprobook.meal.experiments import SequenceConfig, _train_config, run_sequence, trainer_for
+from reprobook.meal.experiments import SequenceConfig, run_sequence, train_config, trainer_for
 from reprobook.meal.ippo import AdamState, adam_update
 from reprobook.meal.layouts import stack_layouts
 from reprobook.meal.network import FULL_CONDITIONING, NetworkConfig, init_network
 
 THREE = SequenceConfig(method="packnet", n_tasks=3, steps_per_task=512, num_envs=4, rollout_len=16, epochs=1,
                        minibatches=2, hidden=8, eval_every=4, eval_episodes=1, stat_envs=2, stat_steps=8,
-                       keep_checkpoints=True)
+                       keep_checkpoints=True, seeds=(0, 1))
 
 
 def _leaves(tree):
@@ -88,7 +88,9 @@ def run():
     return run_sequence(THREE)
 
 
-def test_finished_tasks_keep_their_weights(run):
+@pytest.mark.parametrize("seed", [0, 1])
+def test_finished_tasks_keep_their_weights(run, seed):
+    run = run.seed(seed)  # every seed of the batched graph keeps its own frozen slices
     owner = _leaves(run.owner)
     final = _leaves(run.params)
     for position, checkpoint in enumerate(run.checkpoints):
@@ -109,15 +111,18 @@ def test_finished_tasks_keep_their_weights(run):
 def test_run_outputs_and_masked_evaluation(run):
     assert np.isfinite(run.train[["loss", "actor_loss", "critic_loss"]].to_numpy()).all()
     assert run.train["penalty"].eq(0).all()
-    assert run.evals.pivot(index="eval", columns="task", values="score").shape == (1 + 3 * 2, 3)
+    assert run.evals.pivot_table(index="eval", columns="task", values="score").shape == (1 + 3 * 2, 3)
+    assert not run.seed(0).train.equals(run.seed(1).train)  # the seeds are different runs
     # all-ones masks evaluate exactly as the unmasked graph
-    trainer = trainer_for(_train_config(THREE))
+    trainer = trainer_for(train_config(THREE))
     from reprobook.meal.experiments import sequence_layouts
     from reprobook.meal.generator import LEVELS
     arrays = stack_layouts(sequence_layouts(THREE), shape=(LEVELS[1].height, LEVELS[1].width))
     weights = jax.tree.map(jnp.asarray, run.params)
-    ones = packnet.task_masks(weights, packnet.init_owner(weights), [0, 1, 2], 0)
-    key = jax.random.key(7)
+    one = jax.tree.map(lambda leaf: leaf[0], weights)
+    ones = packnet.task_masks(one, packnet.init_owner(one), [0, 1, 2], 0)
+    ones = jax.tree.map(lambda leaf: jnp.stack([leaf, leaf]), ones)
+    key = jnp.stack([jax.random.key(7), jax.random.key(8)])
     plain = trainer.evaluate(weights, arrays, key, FULL_CONDITIONING)
     masked = trainer.evaluate(weights, arrays, key, FULL_CONDITIONING, ones)
     np.testing.assert_array_equal(np.asarray(plain), np.asarray(masked))

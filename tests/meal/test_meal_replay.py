@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from reprobook.meal.experiments import SequenceConfig, _train_config, run_sequence, trainer_for
+from reprobook.meal.experiments import SequenceConfig, run_sequence, train_config, trainer_for
 from reprobook.meal.ippo import agem_project
 
 TINY = SequenceConfig(n_tasks=2, steps_per_task=512, num_envs=4, rollout_len=16, epochs=1, minibatches=2,
@@ -41,4 +41,4 @@ def test_agem_and_er_ace_runs():
     assert er_ace.train.loc[first, "replay_cloning"].eq(0).all()
     assert er_ace.train.loc[~first, "replay_cloning"].gt(0).all()
     # both methods run through one replay graph (the projection and the cloning weight are data)
-    assert trainer_for(_train_config(TINY)).train_replay._cache_size() == 1
+    assert trainer_for(train_config(TINY)).train_replay._cache_size() == 1

@@ -39,6 +39,7 @@ from reprobook.meal.metrics import (
 )
 
 __all__ = ["ChapterParameters", "validate_parameters", "experiment_grid", "baseline_grid", "plasticity_grid",
+           "scale_grid", "ABLATIONS", "MAX_STEPS_PER_TASK", "MAX_SEEDS", "MAX_SEED",
            "plasticity", "summarise", "PAPER_LEVEL1_IPPO", "PAPER_FT_VS_FORGETTING", "PAPER_PLASTICITY",
            "METHOD_LABELS"]
 
@@ -56,27 +57,38 @@ PAPER_FT_VS_FORGETTING = {"FT": (-0.32, 0.70), "AGEM": (0.04, 0.41), "ER-ACE": (
                           "Online MAS": (-0.16, 0.03), "PackNet": (-0.05, 0.00)}
 
 
+#: the conditioning ablations: what each switches off
+ABLATIONS = {"no_conditioning": {"use_task_id": False, "use_multihead": False},
+             "no_task_id": {"use_task_id": False}, "single_head": {"use_multihead": False}}
+#: upper bounds of the size parameters (the paper's protocol is 1e8 steps per task, 10 seeds)
+MAX_STEPS_PER_TASK = 1_000_000_000
+MAX_SEEDS = 64
+MAX_SEED = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class ChapterParameters:
     """The validated notebook parameters."""
 
     profile: str = "book"
     difficulty: int = 1
-    n_tasks: int = 3
+    n_tasks: int = 2
     layout_seed: int = 0
-    steps_per_task: int = 250_000
-    methods: tuple[str, ...] = ("ft", "ewc", "online_ewc", "packnet")
+    steps_per_task: int = 163_840
+    methods: tuple[str, ...] = ("ft", "online_ewc", "packnet")
     ablation_method: str = "online_ewc"
-    run_ablation: bool = True
-    seeds: tuple[int, ...] = (0,)
+    ablations: tuple[str, ...] = ()
+    scale_levels: tuple[int, ...] = ()
+    forward_transfer: bool = False
+    seeds: tuple[int, ...] = (0, 1, 2)
     hidden: int = 64
-    epochs: int = 2
-    minibatches: int = 8
-    num_envs: int = 64
-    rollout_len: int = 128
+    epochs: int = 4
+    minibatches: int = 4
+    num_envs: int = 32
+    rollout_len: int = 64
     lr: float = 1e-3
-    eval_every: int = 5
-    eval_episodes: int = 4
+    eval_every: int = 20
+    eval_episodes: int = 16
     forgetting_formula: str = "classic"
     plate_shaping_bugcompat: bool = False
     reset_optimizer: bool = True
@@ -86,9 +98,9 @@ class ChapterParameters:
     stat_envs: int = 4
     stat_steps: int = 100
     packnet_finetune: float = 0.1
-    plasticity_repeats: int = 3
+    plasticity_repeats: int = 0
     plasticity_method: str = "ft"
-    plasticity_steps_per_task: int = 250_000
+    plasticity_steps_per_task: int = 163_840
     plasticity_n_tasks: int = 0  # 0: the chapter's n_tasks
     plasticity_sigma: float = 2.0
     plasticity_min_auc: float = 0.02
@@ -102,8 +114,8 @@ def validate_parameters(**given: Any) -> ChapterParameters:
     check.check_choice("profile", values["profile"], ["smoke", "book", "paper"])
     check.check_int("difficulty", values["difficulty"], minimum=1, maximum=3)
     check.check_int("n_tasks", values["n_tasks"], minimum=2, maximum=100)
-    check.check_int("layout_seed", values["layout_seed"], minimum=0)
-    check.check_int("steps_per_task", values["steps_per_task"], minimum=1)
+    check.check_int("layout_seed", values["layout_seed"], minimum=0, maximum=MAX_SEED)
+    check.check_int("steps_per_task", values["steps_per_task"], minimum=1, maximum=MAX_STEPS_PER_TASK)
     methods = tuple(check.check_subset("methods", list(values["methods"]), METHODS))
     if "ft" not in methods:
         raise check.ParameterError("parameter 'methods' must include 'ft' (the claims compare against it)")
@@ -117,13 +129,19 @@ def validate_parameters(**given: Any) -> ChapterParameters:
         raise check.ParameterError("parameter 'plasticity_repeats' must be 0 (off) or at least 2; got 1")
     check.check_choice("plasticity_method", values["plasticity_method"],
                        [m for m in METHODS if m != "packnet"])
-    check.check_int("plasticity_steps_per_task", values["plasticity_steps_per_task"], minimum=1)
+    check.check_int("plasticity_steps_per_task", values["plasticity_steps_per_task"], minimum=1,
+                    maximum=MAX_STEPS_PER_TASK)
     if values["plasticity_n_tasks"] != 0:
         check.check_int("plasticity_n_tasks", values["plasticity_n_tasks"], minimum=1, maximum=100)
     check.check_float("plasticity_sigma", values["plasticity_sigma"], minimum=0.0, maximum=100.0)
     check.check_float("plasticity_min_auc", values["plasticity_min_auc"], minimum=0.0, maximum=10.0)
-    check.check_bool("run_ablation", values["run_ablation"])
-    seeds = tuple(check.check_int_list("seeds", list(values["seeds"]), minimum=0))
+    ablations = tuple(check.check_subset("ablations", list(values["ablations"]), ABLATIONS, min_size=0))
+    scale_levels = tuple(check.check_int_list("scale_levels", list(values["scale_levels"]), minimum=2, maximum=3,
+                                              min_size=0))
+    seeds = tuple(check.check_int_list("seeds", list(values["seeds"]), minimum=0, maximum=MAX_SEED))
+    if len(seeds) > MAX_SEEDS:
+        raise check.ParameterError(f"parameter 'seeds' may list at most {MAX_SEEDS} seeds (one compiled graph "
+                                   f"holds them all); got {len(seeds)}")
     for name, low, high in (("hidden", 4, 1024), ("epochs", 1, 64), ("minibatches", 1, 256),
                             ("num_envs", 1, 4096), ("rollout_len", 1, 2000), ("eval_every", 1, 1000),
                             ("eval_episodes", 1, 100), ("stat_envs", 1, 256), ("stat_steps", 1, 5000)):
@@ -134,14 +152,15 @@ def validate_parameters(**given: Any) -> ChapterParameters:
             f"({values['num_envs'] * values['rollout_len'] * 2}); got {values['minibatches']}")
     check.check_float("lr", values["lr"], minimum=1e-7, maximum=1.0)
     check.check_choice("forgetting_formula", values["forgetting_formula"], FORGETTING_FORMULAS)
-    for name in ("plate_shaping_bugcompat", "reset_optimizer", "use_task_id", "use_multihead", "use_layer_norm"):
+    for name in ("forward_transfer", "plate_shaping_bugcompat", "reset_optimizer", "use_task_id", "use_multihead", "use_layer_norm"):
         check.check_bool(name, values[name])
-    return ChapterParameters(**{**values, "methods": methods, "seeds": seeds})
+    return ChapterParameters(**{**values, "methods": methods, "seeds": seeds, "ablations": ablations,
+                                "scale_levels": scale_levels})
 
 
-def _base_config(params: ChapterParameters, method: str, seed: int) -> SequenceConfig:
+def _base_config(params: ChapterParameters, method: str) -> SequenceConfig:
     return SequenceConfig(
-        method=method, seed=seed, level=params.difficulty, n_tasks=params.n_tasks,
+        method=method, seeds=params.seeds, level=params.difficulty, n_tasks=params.n_tasks,
         layout_seed=params.layout_seed, steps_per_task=params.steps_per_task, num_envs=params.num_envs,
         rollout_len=params.rollout_len, epochs=params.epochs, minibatches=params.minibatches,
         hidden=params.hidden, lr=params.lr, eval_every=params.eval_every, eval_episodes=params.eval_episodes,
@@ -152,67 +171,84 @@ def _base_config(params: ChapterParameters, method: str, seed: int) -> SequenceC
 
 
 def experiment_grid(params: ChapterParameters) -> list[SequenceConfig]:
-    """One continual run per (method, seed), plus the conditioning ablation if asked."""
-    grid = [_base_config(params, method, seed) for method in params.methods for seed in params.seeds]
-    if params.run_ablation:
-        grid += [dataclasses.replace(_base_config(params, params.ablation_method, seed),
-                                     use_task_id=False, use_multihead=False) for seed in params.seeds]
+    """One continual run per method (all seeds in one graph), plus the conditioning ablations asked for."""
+    grid = [_base_config(params, method) for method in params.methods]
+    for ablation in params.ablations:
+        grid.append(dataclasses.replace(_base_config(params, params.ablation_method), **ABLATIONS[ablation]))
     return grid
+
+
+def scale_grid(params: ChapterParameters) -> list[SequenceConfig]:
+    """The ablation method at each harder level of ``scale_levels`` (the abstract's scaling claim)."""
+    return [dataclasses.replace(_base_config(params, params.ablation_method), level=level)
+            for level in params.scale_levels]
 
 
 def plasticity_grid(params: ChapterParameters) -> list[SequenceConfig]:
     """The plasticity experiment: the sequence repeated ``plasticity_repeats`` times (empty if 0)."""
     if not params.plasticity_repeats:
         return []
-    return [dataclasses.replace(_base_config(params, params.plasticity_method, seed),
+    return [dataclasses.replace(_base_config(params, params.plasticity_method),
                                 steps_per_task=params.plasticity_steps_per_task,
                                 n_tasks=params.plasticity_n_tasks or params.n_tasks,
-                                repeats=params.plasticity_repeats) for seed in params.seeds]
+                                repeats=params.plasticity_repeats)]
 
 
 def plasticity(result: SequenceResult, sigma: float = 2.0, min_auc: float = 0.0) -> pd.DataFrame:
-    """Per repetition and task: Gaussian-smoothed AUC of the on-task training curve, AUC-loss
+    """Per seed, repetition and task: Gaussian-smoothed AUC of the on-task training curve, AUC-loss
     ``1 − AUC(rep r)/AUC(rep 1)`` and the actor's dormant ratio at the end of that task.
 
     The AUC-loss of a task is NaN when its first-repetition AUC is below ``min_auc``: a task that was
     never learnt has no plasticity to lose, and the ratio explodes as its denominator nears zero.
     """
     rows = []
-    first: dict[int, float] = {}
-    dormant = result.tasks.set_index(["repetition", "task"])["dormant_ratio"]
-    for (repetition, task), frame in result.train.groupby(["repetition", "task"], sort=True):
+    first: dict[tuple[int, int], float] = {}
+    dormant = result.tasks.set_index(["seed", "repetition", "task"])["dormant_ratio"]
+    for (seed, repetition, task), frame in result.train.groupby(["seed", "repetition", "task"], sort=True):
         area = smoothed_auc(frame["train_score"].to_numpy(), sigma)
         if repetition == 0:
-            first[task] = area
-        rows.append({"seed": result.config.seed, "repetition": int(repetition) + 1, "task": int(task),
-                     "auc": area, "auc_loss": auc_loss(area, first[task]) if first[task] >= min_auc else float("nan"),
-                     "dormant_ratio": float(dormant.loc[(repetition, task)])})
+            first[(seed, task)] = area
+        reference = first[(seed, task)]
+        rows.append({"seed": int(seed), "repetition": int(repetition) + 1, "task": int(task),
+                     "auc": area, "auc_loss": auc_loss(area, reference) if reference >= min_auc else float("nan"),
+                     "dormant_ratio": float(dormant.loc[(seed, repetition, task)])})
     return pd.DataFrame(rows)
 
 
 def baseline_grid(params: ChapterParameters) -> list[SequenceConfig]:
-    """Single-task runs of a fresh network for tasks 1..N−1 (task 0's is FT's first task)."""
-    return [dataclasses.replace(_base_config(params, "ft", seed), only_task=task)
-            for seed in params.seeds for task in range(1, params.n_tasks)]
+    """Single-task runs of a fresh network for tasks 1..N−1 (task 0's is FT's first task); none unless
+    ``forward_transfer``."""
+    if not params.forward_transfer:
+        return []
+    return [dataclasses.replace(_base_config(params, "ft"), only_task=task) for task in range(1, params.n_tasks)]
 
 
 def run_label(config: SequenceConfig) -> str:
+    """``Online EWC``, ``Online EWC (no task id)``, ``PackNet (Level 2)``, …"""
     label = METHOD_LABELS[config.method]
-    if not (config.use_task_id and config.use_multihead):
+    if not (config.use_task_id or config.use_multihead):
         label += " (no task id, single head)"
+    elif not config.use_task_id:
+        label += " (no task id)"
+    elif not config.use_multihead:
+        label += " (single head)"
+    if config.level != 1:
+        label += f" (Level {config.level})"
     return label
 
 
-def score_matrix(result: SequenceResult) -> tuple[np.ndarray, list[int]]:
-    """Evaluations × tasks normalised scores and each task's last training evaluation t_i."""
-    matrix = result.evals.pivot(index="eval", columns="task", values="score").to_numpy()
-    ends = [int(row.last_eval) for row in result.tasks.itertuples()]
+def score_matrix(result: SequenceResult, seed: int) -> tuple[np.ndarray, list[int]]:
+    """Evaluations × tasks normalised scores of one seed and each task's last training evaluation t_i."""
+    evals = result.evals[result.evals["seed"] == seed]
+    matrix = evals.pivot(index="eval", columns="task", values="score").to_numpy()
+    ends = [int(row.last_eval) for row in result.tasks[result.tasks["seed"] == seed].itertuples()]
     return matrix, ends
 
 
-def training_aucs(result: SequenceResult) -> dict[int, float]:
-    """AUC of the on-task training curve (normalised soups estimated from rollouts) per task."""
-    return {int(task): auc(frame["train_score"].to_numpy()) for task, frame in result.train.groupby("task")}
+def training_aucs(result: SequenceResult, seed: int) -> dict[int, float]:
+    """AUC of one seed's on-task training curve (normalised soups estimated from rollouts) per task."""
+    train = result.train[result.train["seed"] == seed]
+    return {int(task): auc(frame["train_score"].to_numpy()) for task, frame in train.groupby("task")}
 
 
 def summarise(results: list[SequenceResult], baselines: list[SequenceResult]) -> pd.DataFrame:
@@ -220,25 +256,29 @@ def summarise(results: list[SequenceResult], baselines: list[SequenceResult]) ->
     baseline_auc: dict[tuple[int, int], float] = {}
     for result in results:
         if result.config.method == "ft" and result.config.use_task_id and result.config.use_multihead:
-            baseline_auc[(result.config.seed, 0)] = training_aucs(result)[0]
+            for seed in result.config.seeds:
+                baseline_auc[(seed, 0)] = training_aucs(result, seed)[0]
     for result in baselines:
-        baseline_auc[(result.config.seed, result.config.only_task)] = training_aucs(result)[result.config.only_task]
+        for seed in result.config.seeds:
+            baseline_auc[(seed, result.config.only_task)] = training_aucs(result, seed)[result.config.only_task]
     rows = []
-    for result in results:
-        matrix, ends = score_matrix(result)
-        aucs = training_aucs(result)
+    for run, seed in ((result, seed) for result in results for seed in result.config.seeds):
+        matrix, ends = score_matrix(run, seed)
+        aucs = training_aucs(run, seed)
         tasks = sorted(aucs)
         end_scores = [matrix[ends[task], task] for task in tasks]
-        reference = [baseline_auc.get((result.config.seed, task), float("nan")) for task in tasks]
+        reference = [baseline_auc.get((seed, task), float("nan")) for task in tasks]
         known = [(a, b) for a, b in zip([aucs[t] for t in tasks], reference, strict=True) if np.isfinite(b)]
+        known = known if len(known) == len(tasks) else []  # forward transfer needs every task's baseline
+        dormant = run.tasks.loc[run.tasks["seed"] == seed, "dormant_ratio"]
         rows.append({
-            "run": run_label(result.config), "method": result.config.method, "seed": result.config.seed,
+            "run": run_label(run.config), "method": run.config.method, "seed": seed,
             "A": average_performance(matrix),
             "F_classic": forgetting_classic(matrix, ends),
             "F_weighted": forgetting_weighted(matrix, ends),
             "F_peak_final": forgetting_peak_final(matrix),
             "FT": forward_transfer([a for a, _ in known], [b for _, b in known]) if known else float("nan"),
             "end_of_task_score": float(np.mean(end_scores)),
-            "dormant_ratio": float(result.tasks["dormant_ratio"].iloc[-1]),
+            "dormant_ratio": float(dormant.iloc[-1]), "level": run.config.level,
         })
     return pd.DataFrame(rows)

@@ -16,6 +16,7 @@ repetition ``r > 0``); evaluation ``t`` from ``(seed, t)``; kitchens from ``layo
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import time
@@ -30,6 +31,7 @@ from reprobook.meal import packnet
 from reprobook.meal.continual import (
     MASK_METHODS,
     METHODS,
+    REGULARISERS,
     REPLAY_METHODS,
     after_task,
     init_cl_state,
@@ -37,13 +39,21 @@ from reprobook.meal.continual import (
 )
 from reprobook.meal.env import OvercookedEnv, n_channels
 from reprobook.meal.generator import LEVELS, generate_sequence
-from reprobook.meal.ippo import Replay, Runner, TrainConfig, Trainer, adam_init, empty_memory, make_trainer
+from reprobook.meal.ippo import (
+    Replay,
+    Runner,
+    TrainConfig,
+    Trainer,
+    adam_init,
+    empty_memory,
+    make_seed_trainer,
+)
 from reprobook.meal.layouts import Layout, stack_layouts, take_task
 from reprobook.meal.network import Conditioning, NetworkConfig, init_network
 from reprobook.meal.normaliser import max_soup
 
-__all__ = ["SequenceConfig", "SequenceResult", "run_sequence", "sequence_layouts", "trainer_for",
-           "updates_per_task"]
+__all__ = ["SequenceConfig", "SequenceResult", "run_sequence", "sequence_layouts", "train_config",
+           "trainer_for", "updates_per_task", "STRATEGIES"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,7 @@ class SequenceConfig:
     """One run: a method on a kitchen sequence (plain values, so it keys the sweep cache)."""
 
     method: str = "ft"
-    seed: int = 0
+    seeds: tuple[int, ...] = (0,)
     level: int = 1
     n_tasks: int = 3
     layout_seed: int = 0
@@ -82,12 +92,18 @@ class SequenceConfig:
     repeats: int = 1  # > 1: the whole sequence again (the plasticity experiment)
     keep_checkpoints: bool = False  # keep the parameters at the end of every task
 
+    def __post_init__(self) -> None:
+        if isinstance(self.seeds, int) or not self.seeds:
+            raise ValueError(f"seeds must be a non-empty tuple of integers; got {self.seeds!r}")
+        object.__setattr__(self, "seeds", tuple(int(seed) for seed in self.seeds))
+
 
 @dataclass
 class SequenceResult:
-    """Frames of one run: evaluations, per-update training metrics, per-task facts; the final
-    parameters (NumPy arrays), PackNet's weight owners (0 free, t + 1 owned by the task at position
-    t) and, with ``keep_checkpoints``, the parameters at the end of every task."""
+    """Frames of one run over its seeds (a ``seed`` column in each): evaluations, per-update training
+    metrics, per-task facts; the final parameters (NumPy arrays with a leading seed axis), PackNet's
+    weight owners (0 free, t + 1 owned by the task at position t) and, with ``keep_checkpoints``, the
+    parameters at the end of every task."""
 
     config: SequenceConfig
     evals: pd.DataFrame
@@ -96,6 +112,20 @@ class SequenceResult:
     params: dict | None = None
     owner: dict | None = None
     checkpoints: list[dict] | None = None
+
+    def seed(self, seed: int) -> SequenceResult:
+        """The run of one seed (frames filtered, arrays sliced)."""
+        index = self.config.seeds.index(seed)
+
+        def pick(tree):
+            return None if tree is None else jax.tree.map(lambda leaf: leaf[index], tree)
+
+        def rows(frame):
+            return frame[frame["seed"] == seed].drop(columns="seed").reset_index(drop=True)
+
+        return SequenceResult(dataclasses.replace(self.config, seeds=(seed,)), rows(self.evals), rows(self.train),
+                              rows(self.tasks), pick(self.params), pick(self.owner),
+                              None if self.checkpoints is None else [pick(c) for c in self.checkpoints])
 
 
 def sequence_layouts(config: SequenceConfig) -> list[Layout]:
@@ -111,7 +141,8 @@ def updates_per_task(config: SequenceConfig) -> int:
     return math.ceil(updates / config.eval_every) * config.eval_every
 
 
-def _train_config(config: SequenceConfig) -> TrainConfig:
+def train_config(config: SequenceConfig) -> TrainConfig:
+    """The static settings of a run's training graph."""
     level = LEVELS[config.level]
     env = OvercookedEnv(n_agents=config.n_agents, plate_shaping_bugcompat=config.plate_shaping_bugcompat)
     obs_shape = (level.height, level.width, n_channels(config.n_agents))
@@ -125,9 +156,10 @@ def _train_config(config: SequenceConfig) -> TrainConfig:
 
 
 @functools.lru_cache(maxsize=16)
-def trainer_for(train_config: TrainConfig) -> Trainer:
-    """One set of compiled functions per static configuration, shared by every method and task."""
-    return make_trainer(train_config)
+def trainer_for(settings: TrainConfig) -> Trainer:
+    """One set of compiled, seed-batched functions per static configuration, shared by every method,
+    task and number of seeds (the seed axis is a traced shape: a new count compiles once more)."""
+    return make_seed_trainer(settings)
 
 
 def _check(config: SequenceConfig) -> None:
@@ -153,6 +185,140 @@ def _check(config: SequenceConfig) -> None:
                              "raise steps_per_task or lower eval_every")
 
 
+
+
+def _stack(trees: list) -> dict:
+    """Stack per-seed trees along a new leading axis."""
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *trees)
+
+
+def _split(tree, count: int) -> list:
+    return [jax.tree.map(lambda leaf, i=index: leaf[i], tree) for index in range(count)]
+
+
+def _per_seed(keys: jax.Array, *data: int) -> jax.Array:
+    """Fold ``data`` into every seed's key (one row per seed)."""
+    for value in data:
+        keys = jax.vmap(lambda key, v=value: jax.random.fold_in(key, v))(keys)
+    return keys
+
+
+@dataclass
+class TaskContext:
+    """What a strategy sees of the task being trained."""
+
+    task: int
+    position: int
+    n_positions: int
+    chunks: int
+    arrays: object
+    layout: object
+    cond: Conditioning
+    stat_keys: jax.Array
+
+
+class Regulariser:
+    """FT, L2, EWC, Online EWC, MAS, Online MAS: a penalty whose arrays change after each task."""
+
+    def __init__(self, config: SequenceConfig, trainer: Trainer, params: dict) -> None:
+        self.config, self.trainer = config, trainer
+        mask = regularisation_mask(_split(params, 1)[0], multihead=config.use_multihead,
+                                   critic=config.regularize_critic)
+        lam = None if config.reg_lambda < 0 else config.reg_lambda
+        self.cl = _stack([init_cl_state(config.method, p, mask, lam) for p in _split(params, len(config.seeds))])
+
+    def before_task(self, params: dict, context: TaskContext) -> None:
+        """Nothing to prepare: the penalty's arrays already hold every earlier task."""
+
+    def before_chunk(self, runner: Runner, chunk: int, context: TaskContext) -> Runner:
+        return runner
+
+    def train(self, runner: Runner, context: TaskContext):
+        return self.trainer.train(runner, context.layout, context.task, self.cl, context.cond)
+
+    def evaluate(self, params: dict, keys: jax.Array, context: TaskContext) -> jax.Array:
+        return self.trainer.evaluate(params, context.arrays, keys, context.cond)
+
+    def after_task(self, params: dict, fisher: dict, mas: dict, context: TaskContext) -> None:
+        self.cl = jax.vmap(functools.partial(after_task, self.config.method))(self.cl, params, fisher, mas)
+
+
+class ReplayMemory(Regulariser):
+    """AGEM and ER-ACE: a memory of earlier tasks' samples, per seed (no penalty)."""
+
+    def __init__(self, config: SequenceConfig, trainer: Trainer, params: dict) -> None:
+        super().__init__(config, trainer, params)
+        memory = empty_memory(config.n_tasks * config.memory_per_task, trainer.config.network.obs_dim)
+        self.memory = _stack([memory] * len(config.seeds))
+        self.replay = Replay(jnp.float32(config.method == "agem"),
+                             jnp.float32(config.replay_bc_coef if config.method == "er_ace" else 0.0))
+
+    def train(self, runner: Runner, context: TaskContext):
+        return self.trainer.train_replay(runner, context.layout, context.task, self.cl, context.cond, self.memory,
+                                         self.replay)
+
+    def after_task(self, params: dict, fisher: dict, mas: dict, context: TaskContext) -> None:
+        super().after_task(params, fisher, mas, context)
+        samples = self.trainer.collect(params, context.layout, context.task, context.stat_keys, context.cond)
+        choice_keys = _per_seed(context.stat_keys, 1)
+        self.memory = _stack([
+            _remember(memory, [field[index] for field in samples], context.task, self.config.memory_per_task,
+                      choice_keys[index])
+            for index, memory in enumerate(_split(self.memory, len(self.config.seeds)))])
+
+
+class PackNet(Regulariser):
+    """PackNet: train the free weights, prune, fine-tune the kept ones, freeze them for the task."""
+
+    def __init__(self, config: SequenceConfig, trainer: Trainer, params: dict) -> None:
+        super().__init__(config, trainer, params)
+        self.owners = [packnet.init_owner(p) for p in _split(params, len(config.seeds))]
+        self.keep: list[dict] = []
+
+    @property
+    def owner(self) -> dict:
+        return _stack(self.owners)
+
+    def _trainable(self, params: list[dict], position: int, keep: list[dict] | None = None) -> None:
+        masks = [packnet.trainable_mask(p, owner, position, None if keep is None else keep[index])
+                 for index, (p, owner) in enumerate(zip(params, self.owners, strict=True))]
+        self.cl = self.cl._replace(trainable=_stack(masks))
+
+    def before_task(self, params: dict, context: TaskContext) -> None:
+        self._trainable(_split(params, len(self.owners)), context.position)
+
+    def finetune_chunks(self, chunks: int) -> int:
+        return min(chunks - 1, max(1, round(chunks * self.config.packnet_finetune)))
+
+    def before_chunk(self, runner: Runner, chunk: int, context: TaskContext) -> Runner:
+        if chunk != context.chunks - self.finetune_chunks(context.chunks):
+            return runner
+        pruned, self.keep = [], []
+        for p, owner in zip(_split(runner.params, len(self.owners)), self.owners, strict=True):
+            weights, kept = packnet.prune(p, owner, context.position, context.n_positions)
+            pruned.append(weights)
+            self.keep.append(kept)
+        self._trainable(pruned, context.position, self.keep)
+        return runner._replace(params=_stack(pruned))
+
+    def evaluate(self, params: dict, keys: jax.Array, context: TaskContext) -> jax.Array:
+        positions = [self.order.index(task) if task in self.order else len(self.order)
+                     for task in range(self.config.n_tasks)]
+        masks = _stack([packnet.task_masks(p, owner, positions, context.position)
+                        for p, owner in zip(_split(params, len(self.owners)), self.owners, strict=True)])
+        return self.trainer.evaluate(params, context.arrays, keys, context.cond, masks)
+
+    def after_task(self, params: dict, fisher: dict, mas: dict, context: TaskContext) -> None:
+        self.owners = [packnet.assign(owner, kept, context.position)
+                       for owner, kept in zip(self.owners, self.keep, strict=True)]
+        super().after_task(params, fisher, mas, context)
+
+
+#: the run driver's strategy per method
+STRATEGIES = {**dict.fromkeys(REGULARISERS, Regulariser), **dict.fromkeys(REPLAY_METHODS, ReplayMemory),
+              **dict.fromkeys(MASK_METHODS, PackNet)}
+
+
 def _remember(memory, samples, task: int, slot: int, key: jax.Array):
     """Store ``slot`` random on-policy samples of ``task`` in its part of the memory."""
     count = samples[0].shape[0]
@@ -164,105 +330,98 @@ def _remember(memory, samples, task: int, slot: int, key: jax.Array):
                           for old, new in zip(memory, fields, strict=True)))
 
 
+def _eval_rows(soups: np.ndarray, seeds: tuple[int, ...], normaliser: np.ndarray, **fields) -> list[dict]:
+    """One row per seed and task: mean soups over the episodes, its standard deviation, the score."""
+    rows = []
+    for index, seed in enumerate(seeds):
+        for task in range(soups.shape[1]):
+            episodes = soups[index, task]
+            rows.append({"seed": seed, **fields, "task": task, "soups": float(episodes.mean()),
+                         "soups_sd": float(episodes.std(ddof=1)) if episodes.size > 1 else float("nan"),
+                         "episodes": int(episodes.size), "score": float(episodes.mean() / normaliser[task])})
+    return rows
+
+
 def run_sequence(config: SequenceConfig) -> SequenceResult:
-    """Train on the sequence (or on ``only_task``), evaluating all tasks every ``eval_every`` updates."""
+    """Train on the sequence (or on ``only_task``) for every seed at once, evaluating all tasks every
+    ``eval_every`` updates."""
     _check(config)
+    seeds = config.seeds
     layouts = sequence_layouts(config)
     normaliser = np.array([max_soup(layout) for layout in layouts], dtype=float)
     shape = (LEVELS[config.level].height, LEVELS[config.level].width)
     arrays = stack_layouts(layouts, shape=shape)
-    train_config = _train_config(config)
-    trainer = trainer_for(train_config)
+    settings = train_config(config)
+    trainer = trainer_for(settings)
     cond = Conditioning(jnp.float32(config.use_task_id), jnp.int32(config.use_multihead))
-    root = jax.random.key(config.seed)
-    params = init_network(jax.random.fold_in(root, 0), train_config.network)
-    mask = regularisation_mask(params, multihead=config.use_multihead, critic=config.regularize_critic)
-    lam = None if config.reg_lambda < 0 else config.reg_lambda
-    cl = init_cl_state(config.method, params, mask, lam)
+    roots = jnp.stack([jax.random.key(seed) for seed in seeds])
+    params = _stack([init_network(jax.random.fold_in(root, 0), settings.network) for root in roots])
+    strategy = STRATEGIES[config.method](config, trainer, params)
     n_updates = updates_per_task(config)
     chunks = n_updates // config.eval_every
     steps_per_update = config.num_envs * config.rollout_len
-    horizon = jnp.float32(n_updates * steps_per_update / 2)  # shaping fades out over half of each task
+    horizon = float(n_updates * steps_per_update / 2)  # shaping fades out over half of each task
     order = [config.only_task] if config.only_task >= 0 else list(range(config.n_tasks))
+    strategy.order = order
     schedule = [(repetition, task) for repetition in range(config.repeats) for task in order]
-
-    replaying = config.method in REPLAY_METHODS
-    if replaying:
-        memory = empty_memory(config.n_tasks * config.memory_per_task, train_config.network.obs_dim)
-        replay = Replay(jnp.float32(config.method == "agem"),
-                        jnp.float32(config.replay_bc_coef if config.method == "er_ace" else 0.0))
-    packing = config.method in MASK_METHODS
-    if packing:
-        owner = packnet.init_owner(params)
-        finetune_chunks = min(chunks - 1, max(1, round(chunks * config.packnet_finetune)))
-        positions = [order.index(task) if task in order else len(order) for task in range(config.n_tasks)]
     eval_rows, train_rows, task_rows, checkpoints = [], [], [], []
     eval_index, update_index = 0, 0
 
-    def evaluate(training_task: int, repetition: int, position: int) -> None:
+    def evaluate(context: TaskContext, training_task: int, repetition: int) -> None:
         nonlocal eval_index
-        eval_key = jax.random.fold_in(jax.random.fold_in(root, 2), eval_index)
-        if packing:
-            masks = packnet.task_masks(params, owner, positions, position)
-            soups = trainer.evaluate(params, arrays, eval_key, cond, masks)
-        else:
-            soups = trainer.evaluate(params, arrays, eval_key, cond)
-        soups = np.asarray(soups).mean(1)
-        for task in range(config.n_tasks):
-            eval_rows.append({"eval": eval_index, "update": update_index,
-                              "env_steps": update_index * steps_per_update, "training_task": training_task,
-                              "repetition": repetition, "task": task, "soups": float(soups[task]),
-                              "score": float(soups[task] / normaliser[task])})
+        keys = _per_seed(roots, 2, eval_index)
+        soups = np.asarray(strategy.evaluate(params, keys, context))
+        eval_rows.extend(_eval_rows(soups, seeds, normaliser, eval=eval_index, update=update_index,
+                                    env_steps=update_index * steps_per_update, training_task=training_task,
+                                    repetition=repetition))
         eval_index += 1
 
-    evaluate(order[0], 0, 0)
-    opt = adam_init(params)
+    first = TaskContext(order[0], 0, len(order), chunks, arrays, take_task(arrays, order[0]), cond, roots)
+    evaluate(first, order[0], 0)
+    opt = jax.vmap(adam_init)(params)
     for position, (repetition, task) in enumerate(schedule):
         started = time.perf_counter()
-        layout = take_task(arrays, task)
-        task_key = jax.random.fold_in(jax.random.fold_in(root, 1), task)
-        if repetition:
-            task_key = jax.random.fold_in(task_key, repetition)
-        reset_key, train_key, stat_key = jax.random.split(task_key, 3)
+        task_keys = _per_seed(roots, 1, task, *([repetition] if repetition else []))
+        split = jax.vmap(lambda key: jax.random.split(key, 3))(task_keys)
+        reset_keys, train_keys, stat_keys = split[:, 0], split[:, 1], split[:, 2]
+        context = TaskContext(task, position % len(order), len(order), chunks, arrays, take_task(arrays, task),
+                              cond, stat_keys)
         if config.reset_optimizer:
-            opt = adam_init(params)
-        if packing:
-            cl = cl._replace(trainable=packnet.trainable_mask(params, owner, position))
-        env_state, obs = trainer.start_task(params, layout, reset_key)
-        runner = Runner(params, opt, env_state, obs, train_key, jnp.zeros((), jnp.float32), horizon)
+            opt = jax.vmap(adam_init)(params)
+        strategy.before_task(params, context)
+        env_state, obs = trainer.start_task(params, context.layout, reset_keys)
+        count = len(seeds)
+        runner = Runner(params, opt, env_state, obs, train_keys, jnp.zeros(count, jnp.float32),
+                        jnp.full(count, horizon, jnp.float32))
         for chunk in range(chunks):
-            if packing and chunk == chunks - finetune_chunks:  # prune, then fine-tune the kept weights
-                params, keep = packnet.prune(runner.params, owner, position, len(order))
-                cl = cl._replace(trainable=packnet.trainable_mask(params, owner, position, keep))
-                runner = runner._replace(params=params)
-            if replaying:
-                runner, metrics = trainer.train_replay(runner, layout, task, cl, cond, memory, replay)
-            else:
-                runner, metrics = trainer.train(runner, layout, task, cl, cond)
+            runner = strategy.before_chunk(runner, chunk, context)
+            runner, metrics = strategy.train(runner, context)
             params = runner.params
-            metrics = {name: np.asarray(value) for name, value in metrics.items()}
-            for row in range(config.eval_every):
-                train_rows.append({"update": update_index + row + 1, "task": task, "repetition": repetition,
-                                   "env_steps": (update_index + row + 1) * steps_per_update,
-                                   **{name: float(value[row]) for name, value in metrics.items()},
-                                   "train_score": float(metrics["train_soups"][row] / normaliser[task])})
+            metrics = {name: np.asarray(value) for name, value in metrics.items()}  # [seed, update]
+            for index, seed in enumerate(seeds):
+                for row in range(config.eval_every):
+                    train_rows.append({"seed": seed, "update": update_index + row + 1, "task": task,
+                                       "repetition": repetition,
+                                       "env_steps": (update_index + row + 1) * steps_per_update,
+                                       **{name: float(value[index, row]) for name, value in metrics.items()},
+                                       "train_score": float(metrics["train_soups"][index, row] / normaliser[task])})
             update_index += config.eval_every
-            evaluate(task, repetition, position)
+            evaluate(context, task, repetition)
         opt = runner.opt
-        if packing:
-            owner = packnet.assign(owner, keep, position)
-        fisher, mas, dormant = trainer.statistics(params, layout, task, stat_key, cond)
-        cl = after_task(config.method, cl, params, fisher, mas)
-        if replaying:
-            memory = _remember(memory, trainer.collect(params, layout, task, stat_key, cond), task,
-                               config.memory_per_task, jax.random.fold_in(stat_key, 1))
+        fisher, mas, dormant = trainer.statistics(params, context.layout, task, stat_keys, cond)
+        strategy.after_task(params, fisher, mas, context)
         if config.keep_checkpoints:
             checkpoints.append(jax.tree.map(np.asarray, params))
-        task_rows.append({"task": task, "repetition": repetition, "max_soup": int(normaliser[task]),
-                          "dormant_ratio": float(dormant),
-                          "fisher_mean": float(np.mean([np.mean(x) for x in jax.tree.leaves(fisher["actor"])])),
-                          "last_eval": eval_index - 1, "seconds": time.perf_counter() - started})
+        fisher_mean = np.mean([np.asarray(leaf).reshape(count, -1).mean(1) for leaf in jax.tree.leaves(fisher["actor"])],
+                              axis=0)
+        seconds = time.perf_counter() - started
+        for index, seed in enumerate(seeds):
+            task_rows.append({"seed": seed, "task": task, "repetition": repetition, "max_soup": int(normaliser[task]),
+                              "dormant_ratio": float(np.asarray(dormant)[index]),
+                              "fisher_mean": float(fisher_mean[index]), "last_eval": eval_index - 1,
+                              "seconds": seconds})
+    owner = strategy.owner if isinstance(strategy, PackNet) else None
     return SequenceResult(config, pd.DataFrame(eval_rows), pd.DataFrame(train_rows), pd.DataFrame(task_rows),
                           params=jax.tree.map(np.asarray, params),
-                          owner=jax.tree.map(np.asarray, owner) if packing else None,
+                          owner=None if owner is None else jax.tree.map(np.asarray, owner),
                           checkpoints=checkpoints if config.keep_checkpoints else None)

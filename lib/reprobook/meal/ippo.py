@@ -1,6 +1,7 @@
 """IPPO with full parameter sharing as fused, jitted JAX functions (brief §2.3).
 
-:func:`make_trainer` builds three compiled functions around one :class:`TrainConfig`:
+:func:`make_trainer` builds compiled functions around one :class:`TrainConfig`
+(:func:`make_seed_trainer` the same functions ``vmap``ped over a leading seed axis):
 
 * ``train(runner, layout, task, cl, cond)``: ``updates_per_call`` PPO updates in one ``lax.scan``; each
   update is a rollout ``scan`` over ``num_envs`` vmapped kitchens, a reverse-``scan`` GAE and
@@ -44,7 +45,7 @@ from reprobook.meal.network import (
 )
 
 __all__ = ["TrainConfig", "AdamState", "Runner", "Trainer", "Memory", "Replay", "empty_memory", "agem_project",
-           "make_trainer", "adam_init", "adam_update", "gae", "ppo_loss", "categorical_log_prob",
+           "make_trainer", "make_seed_trainer", "adam_init", "adam_update", "gae", "ppo_loss", "categorical_log_prob",
            "categorical_entropy"]
 
 
@@ -214,8 +215,8 @@ def ppo_loss(logits, values, actions, old_log_probs, old_values, advantages, ret
     return total, {"actor_loss": actor, "critic_loss": critic, "entropy": entropy}
 
 
-def make_trainer(config: TrainConfig) -> Trainer:
-    """Compile-once training, evaluation and statistics functions for one configuration."""
+def _trainer_functions(config: TrainConfig) -> Trainer:
+    """The plain (un-jitted, single-seed) functions of one configuration."""
     env, net = config.env, config.network
     n_agents = env.n_agents
     obs_dim = net.obs_dim
@@ -411,5 +412,36 @@ def make_trainer(config: TrainConfig) -> Trainer:
         dormant = dormant_ratio(actor_activations(params, x, task, net, cond))
         return fisher, mas, dormant
 
-    return Trainer(config, jax.jit(train), jax.jit(evaluate), jax.jit(statistics), jax.jit(start_task),
-                   jax.jit(train_replay), jax.jit(collect))
+    return Trainer(config, train, evaluate, statistics, start_task, train_replay, collect)
+
+
+def make_trainer(config: TrainConfig) -> Trainer:
+    """Compile-once training, evaluation and statistics functions for one configuration."""
+    raw = _trainer_functions(config)
+    return Trainer(config, *(jax.jit(function) for function in raw[1:]))
+
+
+def make_seed_trainer(config: TrainConfig) -> Trainer:
+    """The same functions ``vmap``ped over a leading seed axis, each compiled once.
+
+    Parameters, optimiser and environment states, keys, continual-learning states, replay memories
+    and PackNet's masks carry one row per seed; the kitchen, the task index and the conditioning are
+    shared. Seeds are thus one compiled graph: three seeds cost little more than one on a device
+    that has spare width.
+    """
+    raw = _trainer_functions(config)
+
+    def evaluate(params, layouts, key, cond, task_masks=None):
+        if task_masks is None:
+            return jax.vmap(raw.evaluate, in_axes=(0, None, 0, None))(params, layouts, key, cond)
+        return jax.vmap(raw.evaluate, in_axes=(0, None, 0, None, 0))(params, layouts, key, cond, task_masks)
+
+    return Trainer(
+        config,
+        jax.jit(jax.vmap(raw.train, in_axes=(0, None, None, 0, None))),
+        jax.jit(evaluate),
+        jax.jit(jax.vmap(raw.statistics, in_axes=(0, None, None, 0, None))),
+        jax.jit(jax.vmap(raw.start_task, in_axes=(0, None, 0))),
+        jax.jit(jax.vmap(raw.train_replay, in_axes=(0, None, None, 0, None, 0, None))),
+        jax.jit(jax.vmap(raw.collect, in_axes=(0, None, None, 0, None))),
+    )
