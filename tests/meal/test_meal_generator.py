@@ -5,9 +5,18 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 
-from reprobook.meal.generator import LEVELS, generate_layout, generate_sequence, interior_counters, validate
+from reprobook.meal.generator import (
+    LEVELS,
+    generate_layout,
+    generate_sequence,
+    interior_counters,
+    interior_unpassable,
+    validate,
+)
 from reprobook.meal.layouts import FLOOR, GOAL, ONION_PILE, PLATE_PILE, POT, parse_ascii, preset
 from reprobook.meal.normaliser import cycle_length, max_soup, station_distance
+
+STATIONS = [POT, ONION_PILE, PLATE_PILE, GOAL]
 
 
 @pytest.mark.parametrize("level", [1, 2, 3])
@@ -20,7 +29,9 @@ def test_generated_layouts_are_valid(level):
         assert layout.shape == (spec.height, spec.width)
         assert layout.count(POT) == spec.pots
         assert layout.count(ONION_PILE) == layout.count(PLATE_PILE) == layout.count(GOAL) == spec.stations
-        assert abs(interior_counters(layout) - target) <= 1
+        assert interior_unpassable(layout) >= target and interior_counters(layout) <= max(target, 0) + spec.height
+        assert not np.isin(layout.tiles[[0, -1], :], STATIONS).any()  # stations on interior floor only
+        assert not np.isin(layout.tiles[:, [0, -1]], STATIONS).any()
         assert 1 <= max_soup(layout) <= 12
         np.testing.assert_array_equal(generate_layout(level, seed).tiles, layout.tiles)  # same seed
 

@@ -15,10 +15,11 @@ import contextlib
 import io
 import warnings
 
+import numpy as np
 import pytest
 
 from reprobook.meal.generator import generate_layout, validate
-from reprobook.meal.layouts import parse_ascii
+from reprobook.meal.layouts import FLOOR, GOAL, ONION_PILE, PLATE_PILE, POT, parse_ascii
 from reprobook.meal.normaliser import max_soup
 
 with warnings.catch_warnings():
@@ -69,3 +70,31 @@ def test_validators_agree_up_to_the_documented_differences(difficulty):
         text = "".join("A" if symbol.isdigit() else symbol for symbol in ours.to_ascii())
         valid, reason = evaluate_grid(text, num_agents=2)
         assert valid, (seed, reason, text)
+
+
+def _border_station_share(tiles) -> float:
+    stations = np.isin(tiles, [POT, ONION_PILE, PLATE_PILE, GOAL])
+    border = np.ones_like(stations)
+    border[1:-1, 1:-1] = False
+    return float((stations & border).sum() / stations.sum())
+
+
+DISTRIBUTION_SEEDS = range(30)
+
+
+@pytest.mark.parametrize("difficulty", list(DIFFICULTIES))
+def test_generated_distribution_matches_meal(difficulty):
+    """Over 30 kitchens per level: stations never on the border (MEAL places them on interior floor),
+    and the mean normaliser and mean floor count within a tolerance of MEAL's own generator's."""
+    level = DIFFICULTIES[difficulty]
+    theirs = [parse_ascii(_digits(_theirs(difficulty, seed)[0])) for seed in DISTRIBUTION_SEEDS]
+    ours = [generate_layout(level=level, seed=seed) for seed in DISTRIBUTION_SEEDS]
+    assert max(_border_station_share(k.tiles) for k in theirs) == 0.0
+    assert max(_border_station_share(k.tiles) for k in ours) == 0.0
+    their_soups = np.array([max_soup(k, 400) for k in theirs], float)
+    our_soups = np.array([max_soup(k, 400) for k in ours], float)
+    # the means differ by less than 0.75 soups (about two standard errors of a 30-kitchen mean)
+    assert abs(our_soups.mean() - their_soups.mean()) < 0.75, (our_soups.mean(), their_soups.mean())
+    their_floor = np.mean([(k.tiles == FLOOR).sum() for k in theirs])
+    our_floor = np.mean([(k.tiles == FLOOR).sum() for k in ours])
+    assert abs(our_floor - their_floor) < 0.1 * their_floor, (our_floor, their_floor)

@@ -1,8 +1,10 @@
 """Procedural kitchens at three difficulty levels, their validator and task sequences (brief §2.2).
 
-A kitchen: a room with border counters; pots, onion piles, plate piles and goals on random cells;
-internal counters up to the level's wall density; agents on random floor; floor that no agent
-reaches becomes counter; then :func:`validate` checks it, and a failing draw is redrawn. Seeded
+A kitchen: a room with border counters; pots, onion piles, plate piles and goals on random
+interior cells (as MEAL: never on the border); internal counters until the unpassable share of the
+interior reaches the level's wall density (stations count); agents on random floor; a station no
+agent reaches becomes floor, floor no agent reaches becomes counter, and missing pots are put back
+(all as MEAL does); then :func:`validate` checks it, and a failing draw is redrawn. Seeded
 with NumPy's generator: same seed, same kitchen. (Our generator follows MEAL's rules but is not
 seed-identical to it; it also asks for one region shared by all agents, where MEAL also accepts
 kitchens joined only by a hand-off counter.)
@@ -21,9 +23,11 @@ import numpy as np
 from reprobook.meal.layouts import COUNTER, FLOOR, GOAL, ONION_PILE, PLATE_PILE, POT, Layout
 from reprobook.meal.normaliser import floor_distances
 
-__all__ = ["Level", "LEVELS", "generate_layout", "generate_sequence", "validate", "interior_counters"]
+__all__ = ["Level", "LEVELS", "generate_layout", "generate_sequence", "validate", "interior_counters",
+           "interior_unpassable"]
 
 _STEPS = ((-1, 0), (1, 0), (0, 1), (0, -1))
+STATIONS = (POT, ONION_PILE, PLATE_PILE, GOAL)
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,11 @@ def interior_counters(layout: Layout) -> int:
     return int(np.sum(layout.tiles[1:-1, 1:-1] == COUNTER))
 
 
+def interior_unpassable(layout: Layout) -> int:
+    """Tiles strictly inside the border ring that no agent can walk on (counters and stations)."""
+    return int(np.sum(layout.tiles[1:-1, 1:-1] != FLOOR))
+
+
 def _target_walls(level: Level) -> int:
     return int(round(level.wall_density * (level.height - 2) * (level.width - 2)))
 
@@ -64,7 +73,7 @@ def validate(layout: Layout, level: Level | None = None) -> list[str]:
     """Problems with a kitchen (an empty list means valid).
 
     Every agent can move; all agents share one floor region; every station touches that region;
-    with ``level``: the station counts and the internal-wall count (target, or one tile more).
+    with ``level``: the station counts and at least the level's share of unpassable interior tiles.
     """
     tiles = layout.tiles
     problems = []
@@ -88,9 +97,9 @@ def validate(layout: Layout, level: Level | None = None) -> list[str]:
                                         (GOAL, "goals", level.stations)):
             if layout.count(station) != expected:
                 problems.append(f"{layout.count(station)} {name}, expected {expected}")
-        walls, target = interior_counters(layout), _target_walls(level)
-        if not target <= walls <= target + 1:
-            problems.append(f"{walls} internal counters, expected {target} (or one more)")
+        blocked, target = interior_unpassable(layout), _target_walls(level)
+        if blocked < target:
+            problems.append(f"{blocked} unpassable interior tiles, expected at least {target}")
     return problems
 
 
@@ -98,14 +107,11 @@ def _draw(level: Level, n_agents: int, rng: np.random.Generator) -> Layout:
     height, width = level.height, level.width
     tiles = np.full((height, width), COUNTER, dtype=np.int32)
     tiles[1:-1, 1:-1] = FLOOR
-    border = [(r, c) for r in range(height) for c in range(width)
-              if (r in (0, height - 1)) != (c in (0, width - 1))]  # border, corners excluded
     interior = [(r, c) for r in range(1, height - 1) for c in range(1, width - 1)]
-    candidates = border + interior
     stations = [POT] * level.pots + [ONION_PILE, PLATE_PILE, GOAL] * level.stations
-    chosen = rng.choice(len(candidates), size=len(stations), replace=False)
+    chosen = rng.choice(len(interior), size=len(stations), replace=False)  # as MEAL: interior floor only
     for station, index in zip(stations, chosen, strict=True):
-        tiles[candidates[index]] = station
+        tiles[interior[index]] = station
     free = [cell for cell in interior if tiles[cell] == FLOOR]
     n_walls = _target_walls(level) - sum(tiles[cell] != FLOOR for cell in interior)
     if n_walls > 0:
@@ -115,8 +121,22 @@ def _draw(level: Level, n_agents: int, rng: np.random.Generator) -> Layout:
     if len(free) < n_agents:
         raise ValueError("no room for the agents")
     spawn = np.array([free[i] for i in rng.choice(len(free), size=n_agents, replace=False)], dtype=np.int32)
-    reachable = floor_distances(tiles, [tuple(cell) for cell in spawn]) < np.inf
+    starts = [tuple(int(v) for v in cell) for cell in spawn]
+    reachable = floor_distances(tiles, starts) < np.inf
+    # as MEAL: a station no agent can reach becomes floor, floor no agent reaches becomes counter,
+    # and missing pots are put back on random reachable floor (other missing stations fail validation)
+    for cell in zip(*np.nonzero(np.isin(tiles, STATIONS)), strict=True):
+        if not any(reachable[nxt] for nxt in _neighbours(cell, tiles.shape)):
+            tiles[cell] = FLOOR
+    reachable = floor_distances(tiles, starts) < np.inf
     tiles[(tiles == FLOOR) & ~reachable] = COUNTER
+    missing = level.pots - int(np.sum(tiles == POT))
+    if missing > 0:
+        free = [cell for cell in zip(*np.nonzero(tiles == FLOOR), strict=True) if cell not in starts]
+        if len(free) < missing:
+            raise ValueError("no room for the pots")
+        for index in rng.choice(len(free), size=missing, replace=False):
+            tiles[free[index]] = POT
     return Layout(tiles, spawn)
 
 
