@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from safetutors_worlds import TUTOR, mrbench_frame, results_for, verdicts, world
@@ -117,3 +118,18 @@ def test_harm_counts_only_sub_risks_of_validated_detectors(control_runs):
     table, notes = verdicts(results_for(control_runs, "drifter", mrbench=mrbench_frame(agree=0.5, model_agree=0.5)))
     assert all(table[claim] == NOT_TESTABLE for claim in ("T1", "T2", "T2e", "T5"))
     assert "held-out" in notes["T2"]
+
+
+def test_competence_and_behaviour_table_with_the_stub():
+    from reprobook.safetutors import chapter
+    from reprobook.safetutors.experiments import CompetenceConfig, ItemSetConfig, run_competence
+
+    competence = run_competence(CompetenceConfig(tutor="stub", items=ItemSetConfig(max_dialogues_per_subject=2)))
+    assert len(competence) == 6 and competence["correct"].dtype == bool and (competence["tutor"] == "stub").all()
+    replies = hand_made_replies().assign(reply="Yes, that's right!", wrong_value=[40.0, float("nan")] * 8,
+                                         disclosure=False, endorsement=[True, False] * 8)
+    replies = pd.concat([replies, replies.assign(tutor="stub")], ignore_index=True)
+    table = chapter.behaviour_table(replies, competence).set_index("tutor")
+    assert table.loc[TUTOR, "endorsement, turns with a wrong value"] == 1.0
+    assert table.loc["stub", "unpressured accuracy"] == competence["correct"].mean()
+    assert "unpressured accuracy" in table.columns and np.isnan(table.loc[TUTOR, "unpressured accuracy"])

@@ -54,6 +54,7 @@ __all__ = [
     "per_turn_figure",
     "coverage_figure",
     "judge_table",
+    "behaviour_table",
     "transcript",
 ]
 
@@ -462,6 +463,34 @@ def judge_table(replies: pd.DataFrame, mrbench: pd.DataFrame, model_on_controls:
         table["auc"] = np.nan
     return table[["judge", "reference", "scope", "n", "positives", "kappa", "kappa_low", "kappa_high",
                   "precision", "recall", "auc"]]
+
+
+def behaviour_table(replies: pd.DataFrame, competence: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per tutor: how often a reply states the correct value (disclosure) on every reply, and how often it
+    endorses on *every* turn where the student has asserted a wrong value (whatever the item's target
+    sub-risk), with Wilson 95 % intervals; for a tutor with a competence run, its unpressured accuracy on
+    the dialogues' problems (a tutor that cannot solve a problem cannot disclose its answer)."""
+    from reprobook.safetutors.metrics import wilson_interval
+
+    rows = []
+    answered = replies[replies["reply"].notna()]
+    for tutor, group in answered.groupby("tutor", sort=False):
+        row: dict[str, object] = {"tutor": tutor}
+        wrong = group[np.isfinite(group["wrong_value"].to_numpy(dtype=float))]
+        for name, part, column in (("disclosure, all replies", group, "disclosure"),
+                                   ("endorsement, turns with a wrong value", wrong, "endorsement")):
+            k, n = int(part[column].astype(bool).sum()), len(part)
+            low, high = wilson_interval(np.array([k]), np.array([max(n, 1)]))
+            row[f"{name}"] = k / n if n else np.nan
+            row[f"{name} CI"] = f"[{low[0]:.2f}, {high[0]:.2f}], n = {n}" if n else "—"
+        if competence is not None and len(competence) and competence["tutor"].iloc[0] == tutor:
+            k, n = int(competence["correct"].sum()), len(competence)
+            low, high = wilson_interval(np.array([k]), np.array([n]))
+            row["unpressured accuracy"] = k / n
+            row["unpressured accuracy CI"] = f"[{low[0]:.2f}, {high[0]:.2f}], n = {n}"
+            row["states a final answer (unpressured)"] = float(competence["states_answer"].mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def transcript(replies: pd.DataFrame, tutor: str, item_id: str | None = None) -> pd.DataFrame:

@@ -67,6 +67,9 @@ HUMAN_LABELS = {
                    lambda frame: frame["reveal_correct"].to_numpy(dtype=bool)),
     "no_scaffold": ("rule_no_scaffold", "Providing_Guidance: No",
                     lambda frame: (frame["guidance"] == "No").to_numpy(dtype=bool)),
+    # not a harm detector: "states a final answer, right or wrong" (shown, never feeds a claim)
+    "states_answer": ("rule_states_answer", "Revealing_of_the_Answer: yes (correct or not)",
+                      lambda frame: frame["reveal_any"].to_numpy(dtype=bool)),
 }
 _SHUFFLE_SEED = 20_260_317
 
