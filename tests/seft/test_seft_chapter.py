@@ -1,4 +1,3 @@
-import math
 
 import numpy as np
 import pandas as pd
@@ -6,7 +5,7 @@ import pytest
 import torch
 
 from reprobook.params import ParameterError
-from reprobook.seft import chapter
+from reprobook.seft import chapter, ledger
 from reprobook.seft.model import GPTConfig, ShakeGPT
 from reprobook.seft.text import CharTokenizer, eval_windows, load_corpus
 from reprobook.seft.train import evaluate
@@ -25,27 +24,53 @@ def test_unknown_parameter_is_rejected():
         chapter.validate_parameters(sparsity=0.5)
 
 
+@pytest.mark.parametrize(("name", "value"), [("pretrain_steps", 10**9), ("steps", 10**12), ("batch", 10**6),
+                                             ("eval_windows", 10**9), ("n_calibration", 10**7),
+                                             ("update_every", 10**9), ("time_budget_s", 1e12),
+                                             ("seeds", list(range(1000)))])
+def test_size_parameters_have_a_documented_maximum(name, value):
+    with pytest.raises(ParameterError, match=name):
+        chapter.validate_parameters(**{name: value})
+    assert name in chapter.MAXIMA
+
+
 def test_grid_sizes():
     params = chapter.validate_parameters()
     configs = params.repair_configs()
-    assert len(configs) == 6 + 2 * 3  # all methods for seed 0, three methods for seeds 1 and 2
+    assert len(configs) == 6 + 4 * 3  # all methods for seed 0, three methods for seeds 1-4
     assert params.ablation_configs() == []
-    assert len(chapter.validate_parameters(run_ablations=True).ablation_configs()) == 9
+    assert len(chapter.validate_parameters(run_ablations=True).ablation_configs()) == 15
+    prune = params.prune_configs()
+    at_half = [c for c in prune if c.sparsity == 0.5]
+    # magnitude once; Wanda, SparseGPT and the permuted-norm control once per calibration draw (seed)
+    assert len(at_half) == 1 + 3 * 5
+    assert {c.calibration_seed for c in at_half if c.pruner == "wanda_permuted"} == set(params.seeds)
+    assert len(prune) == len(at_half) + 2 * 3
 
 
-def test_margins_by_hand():
-    rows = pd.DataFrame({"method": ["seft"] * 3 + ["lora_star"] * 3 + ["static_delta"] * 3, "sparsity": 0.7,
-                         "milton": [2.0, 2.1, 2.2, 2.5, 2.5, 2.5, 2.1, 2.2, 2.3], "stopped_early": False,
-                         "nnz_exact": True, "optimizer_floats": [10] * 9})
-    prune = pd.DataFrame({"pruner": ["magnitude", "wanda", "sparsegpt"], "sparsity": 0.5,
-                          "shakespeare": [3.0, 2.5, 2.4]})
-    csr = pd.DataFrame({"sparsity": [0.9], "speedup": [1.5]})
-    out = chapter.headline_metrics(prune, rows, csr)
-    assert out["s1_magnitude_gap"] == pytest.approx(0.5)
-    assert out["s3_margin_vs_lora_star"] == pytest.approx(0.4 - 2 * 0.1)
-    assert out["s4_margin_vs_static_delta"] == pytest.approx(0.1 - 2 * 0.1)
-    assert out["s2_nnz_exact"] == 1.0 and out["s9_csr_speedup"] == 1.5
-    assert math.isnan(chapter.headline_metrics(prune, rows[rows.index % 3 == 0], csr)["s3_margin_vs_lora_star"])
+def test_claim_results_by_hand():
+    rows = pd.DataFrame({"method": ["none"] + ["seft"] * 3 + ["lora_star"] * 3 + ["static_delta"] * 3,
+                         "seed": [0, 0, 1, 2, 0, 1, 2, 0, 1, 2], "sparsity": 0.7,
+                         "milton": [2.9, 2.0, 2.1, 2.2, 2.5, 2.5, 2.5, 2.1, 2.25, 2.3], "stopped_early": False,
+                         "nnz_exact": True, "optimizer_floats": [100] + [10] * 9, "dead_slots": 0})
+    prune = pd.DataFrame({"pruner": ["magnitude"] + ["wanda", "sparsegpt", "wanda_permuted"] * 2,
+                          "calibration_seed": [0, 0, 0, 0, 1, 1, 1], "sparsity": 0.5,
+                          "shakespeare": [3.0, 2.5, 2.4, 2.9, 2.6, 2.7, 3.1]})
+    csr = pd.DataFrame({"sparsity": [0.0, 0.0, 0.7, 0.7], "speedup": [0.3, 0.4, 1.5, 1.7]})
+    out = ledger.claim_results(prune, rows, csr)
+    assert out["s1_gap"] == pytest.approx([0.6, 0.4]) and out["s1_control"] == pytest.approx([0.1, -0.1])
+    assert out["s3_gain"] == pytest.approx([0.5, 0.4, 0.3])
+    assert out["s3_control"] == pytest.approx([-0.4, -0.4, -0.4])
+    assert out["s4_gain"] == pytest.approx([0.1, 0.15, 0.1])
+    assert out["s4_control"] == pytest.approx([-0.15, -0.05, 0.2])
+    assert out["s9_speedup"] == [1.5, 1.7] and out["s9_control"] == [0.3, 0.4]
+    assert out["repairs_finished"].passed and out["repairs_learned"].passed
+    assert not out["ablations_run"].passed and not out["two_sparsities"].passed
+    assert out["c1_exact_sparsity"] and out["c2_no_dead_slots"]
+    rows.loc[rows.method == "static_delta", "milton"] = 2.95  # learned nothing: not judged
+    assert not ledger.claim_results(prune, rows, csr)["repairs_learned"].passed
+    rows.loc[1, "dead_slots"] = 3
+    assert not ledger.claim_results(prune, rows, csr)["c2_no_dead_slots"]
 
 
 def test_evaluate_matches_brute_force_perplexity():

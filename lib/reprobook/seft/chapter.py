@@ -3,8 +3,8 @@
 >>> params = validate_parameters(profile="smoke", seeds=[0], methods=["none", "seft"], steps=20)
 >>> [config.method for config in params.repair_configs()]
 ['none', 'seft']
->>> len(params.prune_configs())
-9
+>>> len(params.prune_configs())  # three pruners at 0.5, 0.7, 0.9, and the permuted-norm control at 0.5
+10
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from reprobook.params import (
@@ -26,11 +25,12 @@ from reprobook.params import (
     check_subset,
 )
 from reprobook.seft.delta import ADAPTATIONS, DROP_MODES, SCHEDULES, SEFTSettings
+from reprobook.seft.memory import COST_METHODS
 from reprobook.seft.prune import PRUNERS
 from reprobook.seft.train import METHODS, CSRConfig, PretrainConfig, PruneConfig, RepairConfig, with_seft
 
-__all__ = ["Parameters", "validate_parameters", "headline_metrics", "summarise_repair", "PROFILES",
-           "ABLATIONS"]
+__all__ = ["Parameters", "validate_parameters", "summarise_repair", "PROFILES", "ABLATIONS", "MAXIMA",
+           "S1_SPARSITY"]
 
 PROFILES = ("smoke", "book", "paper")
 #: E4: name → changes to the SEFT settings
@@ -41,8 +41,8 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 }
 DEFAULTS: dict[str, Any] = {
     "profile": "book", "layers": 3, "d": 96, "heads": 4, "context": 64, "pretrain_steps": 600,
-    "pretrain_batch": 32, "pruners": list(PRUNERS), "prune_sparsities": [0.5, 0.7, 0.9],
-    "repair_sparsities": [0.7], "repair_pruner": "wanda", "methods": list(METHODS), "seeds": [0, 1, 2],
+    "pretrain_batch": 32, "pruners": ["magnitude", "wanda", "sparsegpt"], "prune_sparsities": [0.5, 0.7, 0.9],
+    "repair_sparsities": [0.7], "repair_pruner": "wanda", "methods": list(METHODS), "seeds": [0, 1, 2, 3, 4],
     "multi_seed_methods": ["lora", "static_delta", "seft"], "steps": 150, "batch": 32, "lr": 1e-3,
     "lr_adapter": 3e-3, "rank": 4, "update_every": 20, "window": 5, "zeta0": 0.2, "schedule": "linear",
     "selection_duration": 1.0, "resurrect": True, "adaptation": "sensitivity", "drop_mode": "discard",
@@ -67,8 +67,17 @@ class Parameters:
     run_ablations: bool
 
     def prune_configs(self) -> list[PruneConfig]:
-        return [PruneConfig(self.pretrain, pruner, sparsity, self.base.n_calibration, self.base.eval_windows)
-                for sparsity in self.prune_sparsities for pruner in self.pruners]
+        """Every pruner at every sparsity; at s = 0.5 (claim S1) each calibration draw (one per seed) and
+        the permuted-norm Wanda control too. Magnitude needs no calibration: one run per sparsity."""
+        configs = []
+        for sparsity in self.prune_sparsities:
+            replicated = abs(sparsity - S1_SPARSITY) < 1e-9
+            pruners = [*self.pruners, "wanda_permuted"] if replicated else list(self.pruners)
+            for pruner in dict.fromkeys(pruners):
+                seeds = self.seeds if replicated and pruner != "magnitude" else self.seeds[:1]
+                configs += [PruneConfig(self.pretrain, pruner, sparsity, self.base.n_calibration,
+                                        self.base.eval_windows, calibration_seed=seed) for seed in seeds]
+        return configs
 
     def repair_configs(self) -> list[RepairConfig]:
         configs = []
@@ -87,8 +96,24 @@ class Parameters:
         return [(name, with_seft(replace(self.base, method="seft", sparsity=sparsity, seed=seed), **changes))
                 for name, changes in ABLATIONS.items() for seed in self.seeds]
 
+    def cost_configs(self) -> list[RepairConfig]:
+        """Claims S8 and S11: each compared method at the repair sparsity, for the first three seeds."""
+        sparsity = self.repair_sparsities[-1]
+        return [replace(self.base, method=method, sparsity=sparsity, seed=seed)
+                for seed in self.seeds[:3] for method in COST_METHODS]
+
     def csr_config(self) -> CSRConfig:
         return CSRConfig(d_in=self.pretrain.d * 4, d_out=self.pretrain.d, tokens=self.pretrain.context * 4)
+
+
+#: the sparsity of claim S1 (the Wanda README's anchor)
+S1_SPARSITY = 0.5
+#: documented upper bounds of the size parameters (absurd values are refused before any compute)
+MAXIMA: dict[str, int | float] = {
+    "layers": 12, "d": 1024, "heads": 32, "context": 512, "pretrain_steps": 200_000, "pretrain_batch": 1024,
+    "steps": 100_000, "batch": 1024, "rank": 64, "update_every": 10_000, "window": 10_000, "n_calibration": 4096,
+    "eval_windows": 65_536, "time_budget_s": 86_400.0, "seeds": 100, "seed": 1_000_000,
+}
 
 
 def _float_list(name: str, values: Any, low: float, high: float) -> tuple[float, ...]:
@@ -101,16 +126,17 @@ def validate_parameters(**given: Any) -> Parameters:
     """Check every notebook parameter (names, types, ranges) before any compute."""
     check_known(given, DEFAULTS, where="the seft chapter")
     values = {**DEFAULTS, **given}
-    d = check_int("d", values["d"], minimum=16, maximum=1024)
-    heads = check_int("heads", values["heads"], minimum=1, maximum=32)
+    d = check_int("d", values["d"], minimum=16, maximum=MAXIMA["d"])
+    heads = check_int("heads", values["heads"], minimum=1, maximum=MAXIMA["heads"])
     if d % heads:
         raise ParameterError(f"parameter 'd' = {d} must be divisible by 'heads' = {heads}")
-    pretrain = PretrainConfig(layers=check_int("layers", values["layers"], minimum=1, maximum=12), d=d, heads=heads,
-                              context=check_int("context", values["context"], minimum=8, maximum=512),
-                              steps=check_int("pretrain_steps", values["pretrain_steps"], minimum=10),
-                              batch=check_int("pretrain_batch", values["pretrain_batch"], minimum=1))
-    update_every = check_int("update_every", values["update_every"], minimum=1)
-    window = check_int("window", values["window"], minimum=1)
+    pretrain = PretrainConfig(
+        layers=check_int("layers", values["layers"], minimum=1, maximum=MAXIMA["layers"]), d=d, heads=heads,
+        context=check_int("context", values["context"], minimum=8, maximum=MAXIMA["context"]),
+        steps=check_int("pretrain_steps", values["pretrain_steps"], minimum=10, maximum=MAXIMA["pretrain_steps"]),
+        batch=check_int("pretrain_batch", values["pretrain_batch"], minimum=1, maximum=MAXIMA["pretrain_batch"]))
+    update_every = check_int("update_every", values["update_every"], minimum=1, maximum=MAXIMA["update_every"])
+    window = check_int("window", values["window"], minimum=1, maximum=MAXIMA["window"])
     if window > update_every:
         raise ParameterError(f"parameter 'window' = {window} must be ≤ 'update_every' = {update_every}")
     settings = SEFTSettings(
@@ -120,18 +146,21 @@ def validate_parameters(**given: Any) -> Parameters:
         resurrect=check_bool("resurrect", values["resurrect"]),
         adaptation=check_choice("adaptation", values["adaptation"], ADAPTATIONS),
         drop_mode=check_choice("drop_mode", values["drop_mode"], DROP_MODES))
-    steps = check_int("steps", values["steps"], minimum=1)
+    steps = check_int("steps", values["steps"], minimum=1, maximum=MAXIMA["steps"])
     base = RepairConfig(
-        pretrain=pretrain, method="seft", pruner=check_choice("repair_pruner", values["repair_pruner"], PRUNERS),
-        steps=steps, batch=check_int("batch", values["batch"], minimum=1),
+        pretrain=pretrain, method="seft", pruner=check_choice("repair_pruner", values["repair_pruner"], PRUNERS[:3]),
+        steps=steps, batch=check_int("batch", values["batch"], minimum=1, maximum=MAXIMA["batch"]),
         lr=check_float("lr", values["lr"], minimum=1e-6, maximum=1.0),
         lr_adapter=check_float("lr_adapter", values["lr_adapter"], minimum=1e-6, maximum=1.0),
-        warmup=max(1, steps // 10), rank=check_int("rank", values["rank"], minimum=1, maximum=64), seft=settings,
-        n_calibration=check_int("n_calibration", values["n_calibration"], minimum=1),
-        eval_windows=check_int("eval_windows", values["eval_windows"], minimum=8),
+        warmup=max(1, steps // 10), rank=check_int("rank", values["rank"], minimum=1, maximum=MAXIMA["rank"]), seft=settings,
+        n_calibration=check_int("n_calibration", values["n_calibration"], minimum=1, maximum=MAXIMA["n_calibration"]),
+        eval_windows=check_int("eval_windows", values["eval_windows"], minimum=8, maximum=MAXIMA["eval_windows"]),
         eval_every=max(1, steps // 3),
-        time_budget_s=check_float("time_budget_s", values["time_budget_s"], minimum=0.0))
-    seeds = tuple(check_int_list("seeds", values["seeds"], minimum=0))
+        time_budget_s=check_float("time_budget_s", values["time_budget_s"], minimum=0.0,
+                                  maximum=MAXIMA["time_budget_s"]))
+    seeds = tuple(check_int_list("seeds", values["seeds"], minimum=0, maximum=MAXIMA["seed"]))
+    if len(seeds) > MAXIMA["seeds"]:
+        raise ParameterError(f"parameter 'seeds' may list at most {MAXIMA['seeds']} seeds, got {len(seeds)}")
     if len(set(seeds)) != len(seeds):
         raise ParameterError("parameter 'seeds' must not repeat a seed")
     return Parameters(
@@ -154,44 +183,3 @@ def summarise_repair(rows: pd.DataFrame) -> pd.DataFrame:
                         seeds=("seed", "nunique"), nnz_exact=("nnz_exact", "all"),
                         stopped_early=("stopped_early", "any"))
     return table.reset_index()
-
-
-def _margin(rows: pd.DataFrame, worse: str, better: str, sparsity: float, min_seeds: int = 3) -> float:
-    """mean(worse) − mean(better) − 2·max(sd): > 0 means 'better' wins by more than 2 sd (Milton loss)."""
-    at = rows[(rows.sparsity == sparsity) & ~rows.stopped_early]
-    a, b = at[at.method == worse].milton.to_numpy(), at[at.method == better].milton.to_numpy()
-    if len(a) < min_seeds or len(b) < min_seeds:
-        return float("nan")
-    return float(a.mean() - b.mean() - 2 * max(a.std(ddof=1), b.std(ddof=1)))
-
-
-def headline_metrics(prune: pd.DataFrame, repair: pd.DataFrame, csr: pd.DataFrame,
-                     ablations: pd.DataFrame | None = None) -> dict[str, float]:
-    """The ledger's numbers (NaN where this run cannot measure one)."""
-    out: dict[str, float] = {}
-    at = prune[np.isclose(prune.sparsity, 0.5)].set_index("pruner").shakespeare
-    if {"magnitude", "wanda", "sparsegpt"} <= set(at.index):
-        out["s1_magnitude_gap"] = float(at["magnitude"] - max(at["wanda"], at["sparsegpt"]))
-    sparse = repair[~repair.method.isin(["dense_ft", "lora"])]
-    out["s2_nnz_exact"] = float(sparse.nnz_exact.all()) if len(sparse) else float("nan")
-    sparsities = sorted(repair.sparsity.unique())
-    top = max(sparsities)
-    out["s3_margin_vs_lora_star"] = _margin(repair, "lora_star", "seft", top)
-    out["s4_margin_vs_static_delta"] = _margin(repair, "static_delta", "seft", top)
-    if len(sparsities) >= 2:
-        def gap(s: float) -> float:
-            at_s = repair[repair.sparsity == s]
-            return float(at_s[at_s.method == "lora_star"].milton.mean() - at_s[at_s.method == "seft"].milton.mean())
-        out["s7_gap_growth"] = gap(top) - gap(min(sparsities))
-    seft_rows = repair[repair.method == "seft"]
-    static = repair[repair.method == "static_mask_ft"]
-    if len(seft_rows) and len(static):
-        out["s8_state_ratio"] = float(static.optimizer_floats.iloc[0] / seft_rows.optimizer_floats.iloc[0])
-    nine = csr[np.isclose(csr.sparsity, 0.9)]
-    if len(nine):
-        out["s9_csr_speedup"] = float(nine.speedup.iloc[0])
-    if ablations is not None and len(ablations):
-        both = pd.concat([repair[(repair.method == "seft") & (repair.sparsity == top)], ablations])
-        out["s5_margin_resurrection"] = _margin(both, "no_resurrection", "seft", top)
-        out["s6_margin_sensitivity"] = _margin(both, "adapt_magnitude", "seft", top)
-    return out

@@ -35,6 +35,9 @@ __all__ = ["SparseDeltaLinear", "SEFTSettings", "SEFT", "drop_rate", "random_sup
            "SCHEDULES", "DROP_MODES"]
 
 ADAPTATIONS = ("sensitivity", "magnitude", "random")
+#: the random adaptation criterion draws from its own stream, apart from torch.manual_seed(seed)
+TOPOLOGY_SEED_OFFSET = 0x5EF7
+TOPOLOGY_SEED_STRIDE = 7919
 SCHEDULES = ("linear", "cosine")
 DROP_MODES = ("discard", "merge")
 
@@ -170,7 +173,7 @@ class SEFT:
         self.optimizer = optimizer
         self.total_steps = total_steps
         self.settings = settings
-        self.generator = torch.Generator().manual_seed(0x5EF7 + 7919 * seed)
+        self.generator = torch.Generator().manual_seed(TOPOLOGY_SEED_OFFSET + TOPOLOGY_SEED_STRIDE * seed)
         self.updates = 0
         self.initial_masks = {name: layer.mask.clone() for name, layer in layers.items()}
         self.initial_bases = {name: layer.base.flatten().clone() for name, layer in layers.items()}

@@ -27,7 +27,9 @@ from reprobook.sparse import topk_mask
 __all__ = ["PRUNERS", "magnitude_mask", "wanda_mask", "nm_mask", "sparsegpt", "Calibration", "prune_model",
            "kept_per_row"]
 
-PRUNERS = ("magnitude", "wanda", "sparsegpt")
+#: ``wanda_permuted`` is Wanda with its input norms permuted across columns: the control of S1, a
+#: pruner with Wanda's score distribution but without its knowledge of which inputs are large
+PRUNERS = ("magnitude", "wanda", "sparsegpt", "wanda_permuted")
 
 
 def kept_per_row(d_in: int, sparsity: float) -> int:
@@ -145,7 +147,7 @@ class Calibration:
 @torch.no_grad()
 def prune_model(model: ShakeGPT, method: str, sparsity: float, calibration: torch.Tensor | None = None, *,
                 nm: tuple[int, int] | None = None, block: int = 128, damping: float = 0.01,
-                batch: int = 16) -> dict[str, torch.Tensor]:
+                batch: int = 16, permutation_seed: int = 0) -> dict[str, torch.Tensor]:
     """Prune every block linear in place, block by block (block l sees the already-pruned blocks < l).
 
     Returns name → keep mask. ``calibration``: (sequences × context) token ids (unused by magnitude).
@@ -155,6 +157,7 @@ def prune_model(model: ShakeGPT, method: str, sparsity: float, calibration: torc
     if method == "sparsegpt" and nm is not None:
         raise ValueError("N:M is implemented for magnitude and wanda only")
     masks: dict[str, torch.Tensor] = {}
+    permutations = torch.Generator().manual_seed(permutation_seed)
     linears = block_linears(model)
     per_block = len(linears) // len(model.blocks)
     for index in range(len(model.blocks)):
@@ -178,6 +181,10 @@ def prune_model(model: ShakeGPT, method: str, sparsity: float, calibration: torc
                 weight.mul_(keep)
             elif method == "wanda":
                 keep = wanda_mask(weight, stats[name].sq_norm.float(), sparsity, nm)
+                weight.mul_(keep)
+            elif method == "wanda_permuted":
+                norms = stats[name].sq_norm.float()
+                keep = wanda_mask(weight, norms[torch.randperm(len(norms), generator=permutations)], sparsity, nm)
                 weight.mul_(keep)
             else:
                 new, keep = sparsegpt(weight, stats[name].hessian, sparsity, block=block, damping=damping)

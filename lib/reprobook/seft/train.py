@@ -19,7 +19,6 @@ import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -30,10 +29,15 @@ from reprobook.seft.model import LINEAR_NAMES, GPTConfig, ShakeGPT, block_linear
 from reprobook.seft.prune import prune_model
 from reprobook.seft.text import batch_at, eval_windows, load_corpus
 
-__all__ = ["PretrainConfig", "PruneConfig", "RepairConfig", "METHODS", "pretrained_model", "evaluate",
-           "calibration_ids", "run_prune", "run_repair", "LoRALinear", "CSRConfig", "run_csr_speed"]
+__all__ = ["PretrainConfig", "PruneConfig", "RepairConfig", "METHODS", "SETUPS", "pretrained_model", "evaluate",
+           "calibration_ids", "run_prune", "run_repair", "prepare_method", "pruned_model", "LoRALinear",
+           "CSRConfig", "run_csr_speed"]
 
 METHODS = ("none", "dense_ft", "lora", "static_mask_ft", "static_delta", "seft")
+#: seed offsets: adapter initialisation, training batches and calibration windows draw from separate streams
+ADAPTER_SEED_OFFSET = 1_000
+DATA_SEED_OFFSET = 2_000
+CALIBRATION_SEED_OFFSET = 10_000
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,8 @@ def evaluate(model: nn.Module, n_windows: int = 128, batch: int = 64) -> dict[st
 def calibration_ids(n_sequences: int, context: int, seed: int = 0) -> torch.Tensor:
     """Source-domain (Shakespeare training) calibration windows, fixed by ``seed``."""
     corpus = load_corpus()
-    x, _ = batch_at(corpus.shakespeare_train, n_sequences, context, torch.Generator().manual_seed(10_000 + seed))
+    x, _ = batch_at(corpus.shakespeare_train, n_sequences, context,
+                    torch.Generator().manual_seed(CALIBRATION_SEED_OFFSET + seed))
     return x
 
 
@@ -128,13 +133,14 @@ class PruneConfig:
     n_calibration: int = 32
     eval_windows: int = 128
     block: int = 128
+    calibration_seed: int = 0
 
 
-def _pruned(config: PretrainConfig, pruner: str, sparsity: float, n_calibration: int, block: int = 128
-            ) -> tuple[ShakeGPT, dict[str, torch.Tensor]]:
+def pruned_model(config: PretrainConfig, pruner: str, sparsity: float, n_calibration: int, block: int = 128,
+            calibration_seed: int = 0) -> tuple[ShakeGPT, dict[str, torch.Tensor]]:
     model, _ = pretrained_model(config)
-    calibration = calibration_ids(n_calibration, config.context)
-    masks = prune_model(model, pruner, sparsity, calibration, block=block)
+    calibration = calibration_ids(n_calibration, config.context, seed=calibration_seed)
+    masks = prune_model(model, pruner, sparsity, calibration, block=block, permutation_seed=calibration_seed)
     return model, masks
 
 
@@ -143,12 +149,14 @@ def run_prune(config: PruneConfig) -> dict:
     dense, _ = pretrained_model(config.pretrain)
     before = evaluate(dense, config.eval_windows)
     started = time.process_time()
-    model, masks = _pruned(config.pretrain, config.pruner, config.sparsity, config.n_calibration, config.block)
+    model, masks = pruned_model(config.pretrain, config.pruner, config.sparsity, config.n_calibration, config.block,
+                           config.calibration_seed)
     seconds = time.process_time() - started
     after = evaluate(model, config.eval_windows)
     nnz = sum(int(mask.sum()) for mask in masks.values())
     size = sum(mask.numel() for mask in masks.values())
-    return {"pruner": config.pruner, "sparsity": config.sparsity, "dense_milton": before["milton"],
+    return {"pruner": config.pruner, "sparsity": config.sparsity, "calibration_seed": config.calibration_seed,
+            "dense_milton": before["milton"],
             "dense_shakespeare": before["shakespeare"], "milton": after["milton"],
             "shakespeare": after["shakespeare"], "density": nnz / size, "cpu_seconds": seconds}
 
@@ -212,35 +220,66 @@ def _write_back(model: ShakeGPT, layers: dict[str, nn.Module]) -> None:
         setattr(model.blocks[int(index)], attr, linear)
 
 
+
+
+def _freeze(model: ShakeGPT) -> None:
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+
+
+def _setup_none(model, masks, config, generator) -> tuple[dict[str, nn.Module], float]:
+    _freeze(model)
+    return {}, config.lr
+
+
+def _setup_dense_ft(model, masks, config, generator) -> tuple[dict[str, nn.Module], float]:
+    for parameter in model.parameters():
+        parameter.requires_grad_(True)
+    return {}, config.lr
+
+
+def _setup_static_mask_ft(model, masks, config, generator) -> tuple[dict[str, nn.Module], float]:
+    for parameter in model.parameters():
+        parameter.requires_grad_(True)
+    for _, module in block_linears(model):
+        module.weight.requires_grad_(False)
+    return _replace_linears(model, lambda name, w: SparseDeltaLinear(
+        w, masks[name], torch.nonzero(masks[name].flatten()).flatten())), config.lr
+
+
+def _setup_lora(model, masks, config, generator) -> tuple[dict[str, nn.Module], float]:
+    _freeze(model)
+    return _replace_linears(model, lambda name, w: LoRALinear(w, config.rank, generator)), config.lr_adapter
+
+
+def _setup_sparse_delta(model, masks, config, generator) -> tuple[dict[str, nn.Module], float]:
+    _freeze(model)
+    return _replace_linears(model, lambda name, w: SparseDeltaLinear(
+        w, masks[name], random_support(masks[name], config.rank * sum(w.shape), generator))), config.lr_adapter
+
+
+#: how each repair method makes the pruned model trainable: (adapter layers by name, learning rate)
+SETUPS = {"none": _setup_none, "dense_ft": _setup_dense_ft, "static_mask_ft": _setup_static_mask_ft,
+          "lora": _setup_lora, "static_delta": _setup_sparse_delta, "seft": _setup_sparse_delta}
+
+
+def prepare_method(model: ShakeGPT, masks: dict[str, torch.Tensor], config: RepairConfig,
+                   generator: torch.Generator) -> tuple[dict[str, nn.Module], float]:
+    """Make ``model`` trainable the way ``config.method`` does; return its adapter layers and learning rate."""
+    return SETUPS[config.method](model, masks, config, generator)
+
+
 def run_repair(config: RepairConfig) -> dict:
     """E3: fine-tune the pruned model on Milton with one method; metrics, curves, budgets, topology log."""
     if config.method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {config.method!r}")
     corpus = load_corpus()
-    model, masks = _pruned(config.pretrain, config.pruner, config.sparsity, config.n_calibration)
+    model, masks = pruned_model(config.pretrain, config.pruner, config.sparsity, config.n_calibration)
     target_nnz = {name: int(mask.sum()) for name, mask in masks.items()}
     torch.manual_seed(config.seed)
-    generator = torch.Generator().manual_seed(1_000 + config.seed)
-    for parameter in model.parameters():
-        parameter.requires_grad_(False)
-    layers: dict[str, nn.Module] = {}
+    generator = torch.Generator().manual_seed(ADAPTER_SEED_OFFSET + config.seed)
+    layers, lr = prepare_method(model, masks, config, generator)
     controller = None
-    lr = config.lr
-    if config.method in ("dense_ft", "static_mask_ft"):
-        for parameter in model.parameters():
-            parameter.requires_grad_(True)
-    if config.method == "static_mask_ft":
-        for _, module in block_linears(model):
-            module.weight.requires_grad_(False)
-        layers = _replace_linears(model, lambda name, w: SparseDeltaLinear(
-            w, masks[name], torch.nonzero(masks[name].flatten()).flatten()))
-    elif config.method == "lora":
-        lr = config.lr_adapter
-        layers = _replace_linears(model, lambda name, w: LoRALinear(w, config.rank, generator))
-    elif config.method in ("static_delta", "seft"):
-        lr = config.lr_adapter
-        layers = _replace_linears(model, lambda name, w: SparseDeltaLinear(
-            w, masks[name], random_support(masks[name], config.rank * sum(w.shape), generator)))
     trainable = [p for p in model.parameters() if p.requires_grad]
     n_trainable = sum(p.numel() for p in trainable)
     curve = [{"step": 0, **evaluate(model, config.eval_windows)}]
@@ -253,10 +292,11 @@ def run_repair(config: RepairConfig) -> dict:
         scheduler = _schedule(optimizer, config.steps, config.warmup)
         if config.method == "seft":
             controller = SEFT(layers, optimizer, config.steps, config.seft, seed=config.seed)
-        data = torch.Generator().manual_seed(2_000 + config.seed)
-        started = run_started = time.perf_counter()
+        data = torch.Generator().manual_seed(DATA_SEED_OFFSET + config.seed)
+        started = time.perf_counter()
+        cpu_started = time.process_time()  # the budget counts CPU seconds, which load inflates far less
         for step in range(1, config.steps + 1):
-            if config.time_budget_s and time.perf_counter() - run_started > config.time_budget_s:
+            if config.time_budget_s and time.process_time() - cpu_started > config.time_budget_s:
                 stopped_early = True
                 break
             if controller is not None:
@@ -279,6 +319,7 @@ def run_repair(config: RepairConfig) -> dict:
         train_seconds += time.perf_counter() - started
         if controller is not None:
             history = controller.history
+    dead_slots = sum(layer.dead_slots() for layer in layers.values() if isinstance(layer, SparseDeltaLinear))
     if layers:
         _write_back(model, layers)
     results = {}
@@ -309,7 +350,7 @@ def run_repair(config: RepairConfig) -> dict:
                      "milton": metrics["milton"], "shakespeare": metrics["shakespeare"], "density": density,
                      "trainable": n_trainable, "optimizer_floats": 2 * n_trainable,
                      "s_per_step": train_seconds / max(steps_done, 1), "steps": steps_done,
-                     "stopped_early": stopped_early,
+                     "stopped_early": stopped_early, "dead_slots": dead_slots,
                      "nnz_exact": exact if method_name not in ("dense_ft", "lora") else False})
     return {"rows": pd.DataFrame(rows), "curve": pd.DataFrame(curve).assign(method=config.method,
                                                                             seed=config.seed),
@@ -321,12 +362,16 @@ class CSRConfig:
     d_in: int = 384
     d_out: int = 1536
     tokens: int = 256
-    sparsities: tuple[float, ...] = (0.7, 0.9)
+    sparsities: tuple[float, ...] = (0.0, 0.7, 0.9)  # s = 0: the dense matrix stored as CSR (the control)
     repeats: int = 5
 
 
 def run_csr_speed(config: CSRConfig) -> pd.DataFrame:
-    """S9: torch CSR ``sparse.mm`` vs dense matmul, 1 thread, median process time of ``repeats``."""
+    """S9: torch CSR ``sparse.mm`` vs dense matmul, 1 thread; one row per (sparsity, repeat).
+
+    Each repeat times 20 products of each kind, interleaved, in process time; its ratio dense ÷ CSR
+    is one replicate of the speed-up.
+    """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -338,18 +383,16 @@ def run_csr_speed(config: CSRConfig) -> pd.DataFrame:
             weight = weight * (torch.rand(weight.shape, generator=generator) >= sparsity)
             csr = weight.to_sparse_csr()
 
-            def median(fn, *args) -> float:
-                times = []
-                for _ in range(config.repeats):
-                    start = time.process_time()
-                    for _ in range(20):
-                        fn(*args)
-                    times.append((time.process_time() - start) / 20)
-                return float(np.median(times))
-            dense_s = median(torch.mm, weight, x)
-            sparse_s = median(torch.sparse.mm, csr, x)
-            rows.append({"sparsity": sparsity, "dense_ms": 1e3 * dense_s, "csr_ms": 1e3 * sparse_s,
-                         "speedup": dense_s / sparse_s})
+            def timed(fn, *args) -> float:
+                start = time.process_time()
+                for _ in range(20):
+                    fn(*args)
+                return (time.process_time() - start) / 20
+            for repeat in range(config.repeats):
+                dense_s = timed(torch.mm, weight, x)
+                sparse_s = timed(torch.sparse.mm, csr, x)
+                rows.append({"sparsity": sparsity, "repeat": repeat, "dense_ms": 1e3 * dense_s,
+                             "csr_ms": 1e3 * sparse_s, "speedup": dense_s / max(sparse_s, 1e-12)})
         return pd.DataFrame(rows)
     finally:
         torch.set_num_threads(threads)

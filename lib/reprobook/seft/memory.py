@@ -1,0 +1,153 @@
+"""Measured training cost of the repair methods: peak allocator memory and CPU time per step (claims S8, S11).
+
+:func:`allocated_bytes` reads glibc's allocator counters (``mallinfo2``: bytes in use in the heap
+plus mmapped blocks), which is where torch's CPU tensors live. :class:`PeakMemory` samples it after
+every torch operation (forward, backward and optimizer), so its ``peak`` is the high-water mark of a
+training step, not a count of parameters. :func:`run_cost` prepares the pruned model for one method
+exactly as :func:`reprobook.seft.train.run_repair` does, warms it up, then measures one full SEFT
+update cycle (``update_every`` steps, with its gradient window and topology update) in CPU time
+and, in a second cycle, the peak memory above the prepared model.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import time
+from copy import deepcopy
+from dataclasses import replace
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from reprobook.seft.delta import SEFT
+from reprobook.seft.text import batch_at, load_corpus
+from reprobook.seft.train import (
+    ADAPTER_SEED_OFFSET,
+    DATA_SEED_OFFSET,
+    RepairConfig,
+    _schedule,
+    prepare_method,
+    pruned_model,
+)
+
+__all__ = ["allocated_bytes", "PeakMemory", "run_cost", "COST_METHODS"]
+
+#: the methods whose training cost is compared (the claims' subjects, comparators and controls)
+COST_METHODS = ("seft", "static_delta", "lora", "static_mask_ft", "dense_ft")
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                      "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    libc = ctypes.CDLL(name)
+    if not hasattr(libc, "mallinfo2"):
+        return None
+    libc.mallinfo2.restype = _MallInfo2
+    return libc
+
+
+_LIBC = _libc()
+
+
+def allocated_bytes() -> int:
+    """Bytes the C allocator has handed out and not freed (heap in use + mmapped blocks); -1 if unknown."""
+    if _LIBC is None:
+        return -1
+    info = _LIBC.mallinfo2()
+    return int(info.uordblks + info.hblkhd)
+
+
+class PeakMemory(TorchDispatchMode):
+    """Within ``with PeakMemory() as meter:``, ``meter.peak`` is the largest :func:`allocated_bytes` seen
+    after any torch operation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.peak = allocated_bytes()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        self.peak = max(self.peak, allocated_bytes())
+        return out
+
+
+def _cycle(model, optimizer, scheduler, controller, stream, config: RepairConfig, data, first_step: int) -> None:
+    for step in range(first_step, first_step + config.seft.update_every):
+        if controller is not None:
+            controller.before_step(step)
+        x, y = batch_at(stream, config.batch, config.pretrain.context, data)
+        loss = model.loss(x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if controller is not None:
+            controller.after_backward()
+        optimizer.step()
+        scheduler.step()
+        if controller is not None:
+            controller.after_step(step)
+
+
+def _warm_up(model, stream, config: RepairConfig) -> None:
+    """One dense forward/backward/Adam step on a throwaway copy: the process's lazy one-off allocations
+    (kernels' buffers, the autograd engine) happen here, not inside the measured method."""
+    copy = deepcopy(model)
+    for parameter in copy.parameters():
+        parameter.requires_grad_(True)
+    optimizer = torch.optim.AdamW(copy.parameters(), lr=1e-4)
+    x, y = batch_at(stream, config.batch, config.pretrain.context, torch.Generator().manual_seed(0))
+    copy.loss(x, y).backward()
+    optimizer.step()
+    del copy, optimizer
+    gc.collect()
+
+
+def run_cost(config: RepairConfig) -> dict:
+    """Peak training memory above the prepared model, and CPU seconds per step, of ``config.method``.
+
+    Three update cycles of ``update_every`` steps each: a warm-up (allocator and optimizer state
+    settle), a timed one, and one measured under :class:`PeakMemory` (which slows the step, so it is
+    not timed). One thread, as in the repair runs.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        corpus = load_corpus()
+        model, masks = pruned_model(config.pretrain, config.pruner, config.sparsity, config.n_calibration)
+        _warm_up(model, corpus.milton_train, config)
+        torch.manual_seed(config.seed)
+        generator = torch.Generator().manual_seed(ADAPTER_SEED_OFFSET + config.seed)
+        gc.collect()
+        before = allocated_bytes()
+        layers, lr = prepare_method(model, masks, config, generator)
+        trainable = [p for p in model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.0)
+        cycles = 3
+        total = cycles * config.seft.update_every
+        scheduler = _schedule(optimizer, total, config.warmup)
+        settings = replace(config.seft, first_full=False)  # a later cycle's update, not the first full one
+        controller = SEFT(layers, optimizer, total, settings, seed=config.seed) if config.method == "seft" else None
+        data = torch.Generator().manual_seed(DATA_SEED_OFFSET + config.seed)
+        stream = corpus.milton_train
+        _cycle(model, optimizer, scheduler, controller, stream, config, data, 1)
+        started = time.process_time()
+        _cycle(model, optimizer, scheduler, controller, stream, config, data, 1 + config.seft.update_every)
+        cpu_per_step = (time.process_time() - started) / config.seft.update_every
+        baseline = allocated_bytes()
+        with PeakMemory() as meter:
+            _cycle(model, optimizer, scheduler, controller, stream, config, data, 1 + 2 * config.seft.update_every)
+        return {"method": config.method, "seed": config.seed, "sparsity": config.sparsity,
+                "peak_mb": (meter.peak - before) / 2**20, "steady_mb": (baseline - before) / 2**20,
+                "cpu_per_step": cpu_per_step, "measured": before >= 0,
+                "trainable": sum(p.numel() for p in trainable),
+                "optimizer_floats": sum(t.numel() for state in optimizer.state.values() for t in state.values()
+                                        if isinstance(t, torch.Tensor) and t.dim() > 0)}
+    finally:
+        torch.set_num_threads(threads)
