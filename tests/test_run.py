@@ -194,7 +194,7 @@ def test_the_runner_validates_with_the_chapters_own_function(project, toy_valida
     assert run.validate_chapter_parameters("no_such_chapter", {}) is None
 
 
-def test_every_chapter_notebook_passes_its_own_validation_in_the_runner():
+def test_every_chapter_notebook_passes_all_its_parameters_to_validate_parameters():
     """The runner calls ``validate_parameters(**parameters)``: every notebook parameter must be accepted."""
     for slug in run.available_chapters(REPO):
         notebook = run.read_source(slug, REPO)
@@ -316,7 +316,7 @@ def test_progress_lines_and_the_final_table(project, monkeypatch):
     assert (again.cells_reused, again.cells_computed) == (3, 0)
     assert log.getvalue().rstrip().endswith("3 of 3")
     record = run.executed_metadata("toy", project)
-    assert record["cells_reused"] == 3 and record["cpu_seconds"] > 0
+    assert record["cells_reused"] == 3 and record["cpu_seconds"] > 0 and len(record["load_average"]) == 3
 
 
 def test_list_shows_stale_and_failed_chapters(project, capsys):
@@ -346,9 +346,9 @@ def test_a_chapter_past_its_time_limit_is_stopped(project, tmp_path):
     pid_file = tmp_path / "kernel.pid"
     source = project / "notebooks" / "toy.md"
     source.write_text(source.read_text().replace(
-        "x = np.arange", f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)\nx = np.arange"))
-    result = run.run_chapter("toy", "smoke", root=project, timeout=8)
-    assert result.status == "failed" and "timed out after 8 s" in result.error
+        "x = np.arange", f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(600)\nx = np.arange"))
+    result = run.run_chapter("toy", "smoke", root=project, timeout=30)  # room for a kernel start on a busy machine
+    assert result.status == "failed" and "timed out after 30 s" in result.error
     kernel = int(pid_file.read_text())
     assert not psutil.pid_exists(kernel) or psutil.Process(kernel).status() == psutil.STATUS_ZOMBIE, \
         "the chapter's kernel must not outlive its time limit"
@@ -360,7 +360,7 @@ def test_toc_and_scoreboard_list_what_exists(project):
     assert "chapters/toy" in toc and "chapters/ficsum" not in toc
     path = write_scoreboard([], project)
     text = path.read_text()
-    assert text.count("| not yet written: not reproduced |") == len(CHAPTERS)
+    assert sum("not yet written" in line for line in text.splitlines() if line.startswith("|")) == len(CHAPTERS)
 
 
 def test_cli_runs_previews_and_builds(tmp_path, monkeypatch):

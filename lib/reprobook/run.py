@@ -768,6 +768,7 @@ def _execute(plan: _Plan, timeout: float | None, root: Path, log: Any) -> Chapte
         "slug": slug, "profile": profile, "hash": plan.digest, "parameters": parameters,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"), "seconds": round(seconds, 1),
         "cpu_seconds": round(cpu, 1), "cells_reused": reused, "cells_computed": computed,
+        "load_average": [round(value, 2) for value in os.getloadavg()],
     }
     if returncode == 0 and not timed_out and running.exists():
         _finalise(running, slug, {**record, "status": "ok"}, output)
