@@ -30,7 +30,7 @@ _THEIR_TO_OURS = np.zeros(16, dtype=np.int32)
 for theirs, ours in _THEIR_ITEM.items():
     _THEIR_TO_OURS[theirs] = ours
 PRESET_NAMES = ["cramped_room", "asymm_advantages", "coord_ring", "forced_coord", "counter_circuit"]
-EPISODES, STEPS = 64, 160  # 10,240 joint steps per layout, from random starts
+EPISODES, STEPS = 26, 400  # 10,400 joint steps per layout from random starts, whole episodes (urgency plane)
 
 
 def _their_grid(maze_map, height, width):

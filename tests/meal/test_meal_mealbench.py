@@ -1,5 +1,10 @@
 """Differential tests against MEAL's own package (meal-bench 0.3.1, installed ``--no-deps``).
 
+* Environment steps: on kitchens of every difficulty drawn by MEAL's generator, with 2 and 3 agents,
+  random starts and random joint actions through whole 400-step episodes, our environment
+  (``collision_rule="meal"``, ``plate_shaping_bugcompat=True``) and MEAL's agree exactly on positions,
+  directions, inventories, counters, pots, per-agent delivery and shaped rewards and the observation.
+
 * The normaliser: our max-soups count equals ``meal.env.overcooked.calculate_max_soup`` on kitchens
   drawn by MEAL's generator at every difficulty.
 * The validators: MEAL's ``evaluate_grid`` accepts every kitchen our generator draws; where ours
@@ -15,11 +20,24 @@ import contextlib
 import io
 import warnings
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from reprobook.meal.env import DISH, EMPTY, ONION, PLATE, EnvState, OvercookedEnv
 from reprobook.meal.generator import generate_layout, validate
-from reprobook.meal.layouts import FLOOR, GOAL, ONION_PILE, PLATE_PILE, POT, parse_ascii
+from reprobook.meal.layouts import (
+    COUNTER,
+    FLOOR,
+    GOAL,
+    ONION_PILE,
+    PLATE_PILE,
+    POT,
+    parse_ascii,
+    stack_layouts,
+    take_task,
+)
 from reprobook.meal.normaliser import max_soup
 
 with warnings.catch_warnings():
@@ -29,6 +47,7 @@ with warnings.catch_warnings():
         reason="meal-bench is an optional test oracle: pip install --no-deps meal-bench==0.3.1 gymnax==1.0.1 "
                "gymnasium==1.4.0 farama-notifications==0.0.6 seaborn==0.13.2 (see NODEPS_WHEELS in the Makefile)")
     from meal.env.overcooked.generation.layout_validator import evaluate_grid
+    from meal.env.overcooked.overcooked_env import Overcooked as MealOvercooked
 
 SEEDS = range(12)
 DIFFICULTIES = {"easy": 1, "medium": 2, "hard": 3}
@@ -98,3 +117,73 @@ def test_generated_distribution_matches_meal(difficulty):
     their_floor = np.mean([(k.tiles == FLOOR).sum() for k in theirs])
     our_floor = np.mean([(k.tiles == FLOOR).sum() for k in ours])
     assert abs(our_floor - their_floor) < 0.1 * their_floor, (our_floor, their_floor)
+
+
+# --------------------------------------------------------------------------------------------
+# Environment steps against MEAL's own environment (collision rule "meal", MEAL's plate rule)
+# --------------------------------------------------------------------------------------------
+
+_THEIR_ITEM = {1: EMPTY, 3: ONION, 5: PLATE, 9: DISH}
+_THEIR_TO_OURS = np.zeros(16, dtype=np.int32)
+for _theirs_index, _ours_index in _THEIR_ITEM.items():
+    _THEIR_TO_OURS[_theirs_index] = _ours_index
+STEP_CASES = [("easy", 1, 2), ("medium", 2, 2), ("hard", 3, 2), ("easy", 4, 3), ("medium", 5, 3), ("hard", 6, 3)]
+EPISODES, STEPS = 24, 400  # 9,600 joint steps per kitchen from random starts, through the urgency plane
+
+
+def _ours_from_theirs(state, tiles):
+    objects = state.maze_map[..., 0].astype(jnp.int32)
+    table = jnp.asarray(_THEIR_TO_OURS)
+    items = jnp.where(jnp.asarray(tiles) == COUNTER, table[jnp.clip(objects, 0, 15)], 0)
+    pot = jnp.where(objects == 8, state.maze_map[..., 2].astype(jnp.int32), 0)
+    return EnvState(state.agent_pos[:, ::-1].astype(jnp.int32), state.agent_dir_idx.astype(jnp.int32),
+                    table[state.agent_inv.astype(jnp.int32)], items, pot, jnp.asarray(state.time, jnp.int32))
+
+
+@pytest.mark.parametrize(("difficulty", "seed", "n_agents"), STEP_CASES)
+def test_env_steps_match_meal(difficulty, seed, n_agents):
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grid, their_layout = overcooked.generate_layout(num_agents=n_agents, difficulty=difficulty, seed=seed)
+        theirs = MealOvercooked(layout=their_layout, random_reset=True, max_steps=400, num_agents=n_agents)
+    layout = parse_ascii(_digits(grid))
+    arrays = take_task(stack_layouts([layout]), 0)
+    ours = OvercookedEnv(n_agents=n_agents, collision_rule="meal", plate_shaping_bugcompat=True)
+    keys = jax.random.split(jax.random.key(seed), EPISODES)
+    their_states = jax.jit(jax.vmap(theirs.reset))(keys)[1]
+    our_states = jax.jit(jax.vmap(lambda s: _ours_from_theirs(s, layout.tiles)))(their_states)
+    actions = jax.random.choice(jax.random.key(seed + 100), 6, (EPISODES, STEPS, n_agents),
+                                p=jnp.array([0.15, 0.15, 0.15, 0.15, 0.05, 0.35]))
+
+    def their_step(state, action):
+        obs, state, reward, _, info = theirs.step_env(jax.random.key(0), state,
+                                                      {f"agent_{i}": action[i] for i in range(n_agents)})
+        summary = (state.agent_pos[:, ::-1].astype(jnp.int32), state.agent_dir_idx.astype(jnp.int32),
+                   state.agent_inv.astype(jnp.int32), state.maze_map[..., 0].astype(jnp.int32),
+                   state.maze_map[..., 2].astype(jnp.int32),
+                   jnp.stack([reward[f"agent_{i}"] for i in range(n_agents)]),
+                   jnp.stack([info["shaped_reward"][f"agent_{i}"] for i in range(n_agents)]),
+                   jnp.stack([obs[f"agent_{i}"] for i in range(n_agents)]))
+        return state, summary
+
+    def our_step(state, action):
+        state, delivery, shaped = ours.step_env(state, action, arrays)
+        return state, (state.pos, state.dir, state.inv, state.items, state.pot, delivery, shaped,
+                       ours.observe(state, arrays))
+
+    _, t = jax.jit(jax.vmap(lambda s, a: jax.lax.scan(their_step, s, a)))(their_states, actions)
+    _, o = jax.jit(jax.vmap(lambda s, a: jax.lax.scan(our_step, s, a)))(our_states, actions)
+    t = jax.tree.map(np.asarray, t)
+    o = jax.tree.map(np.asarray, o)
+    np.testing.assert_array_equal(o[0], t[0], err_msg="positions")
+    np.testing.assert_array_equal(o[1], t[1], err_msg="directions")
+    np.testing.assert_array_equal(o[2], _THEIR_TO_OURS[t[2]], err_msg="inventories")
+    is_pot = t[3] == 8
+    np.testing.assert_array_equal(np.where(is_pot, o[4], 0), np.where(is_pot, t[4], 0), err_msg="pots")
+    counters = layout.tiles == COUNTER
+    np.testing.assert_array_equal(np.where(counters, o[3], 0),
+                                  np.where(counters, _THEIR_TO_OURS[np.clip(t[3], 0, 15)], 0), err_msg="items")
+    np.testing.assert_array_equal(o[5], t[5], err_msg="delivery rewards")
+    np.testing.assert_array_equal(o[6], t[6], err_msg="shaped rewards")
+    np.testing.assert_array_equal(o[7], t[7], err_msg="observations")
+    assert t[6].sum() > 0  # the random play interacts: onions reach pots
