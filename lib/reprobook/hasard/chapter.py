@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "profile": "book", "scenarios": list(SPECS), "levels": [1, 2, 3], "random_episodes": 2,
     "random_max_steps": 525, "seed": 0, "heatmap_level": 1, "cmdp_methods": list(METHODS), "cmdp_budget": 1.0,
     "cmdp_iterations": 150, "cmdp_seeds": [0, 1, 2, 3, 4], "lagrangian_lr": 0.01,
-    "pixel_scenario": "collateral_damage", "pixel_methods": list(PIXEL_METHODS), "pixel_steps": 25_000,
+    "pixel_scenario": "collateral_damage", "pixel_methods": list(PIXEL_METHODS), "pixel_steps": 8_192,
     "pixel_envs": 8, "pixel_seeds": [0],
 }
 
