@@ -1,0 +1,42 @@
+"""Recurrence on STAGGER across seeds 1-10: the paper's stream layout, a pass-rate threshold.
+
+A seed passes when the three concepts of the first pass settle on three distinct ids and the second
+pass reuses them in order (recurrences re-identified, not learned again). The chapter reports the
+per-seed C-F1 distribution behind its ledger.
+"""
+
+import numpy as np
+import pytest
+
+from reprobook.ficsum import FiCSUMClassifier, make_stream
+from reprobook.ficsum.metrics import concept_f1
+
+LENGTH = 3750
+SEEDS = range(1, 11)
+#: share of seeds that must re-identify every recurrence (the paper's stored STAGGER runs do)
+PASS_RATE = 0.7
+
+
+def recurrence(seed: int) -> tuple[bool, float]:
+    stream = make_stream("stagger", seed=seed, segment_length=LENGTH, repeats=2)
+    model = FiCSUMClassifier()
+    active = []
+    for x, y, _ in stream:
+        model.predict_one(x)
+        model.learn_one(x, y)
+        active.append(model.active_concept_id)
+    active = np.array(active)
+    settled = [int(np.bincount(active[k * LENGTH + 500:(k + 1) * LENGTH]).argmax()) for k in range(6)]
+    passed = len(set(settled[:3])) == 3 and settled[3:] == settled[:3]
+    return passed, concept_f1([concept for *_, concept in stream], active)
+
+
+@pytest.mark.xfail(strict=True, reason="known defect (#14 item 1): on several seeds FiCSUM detects false drifts "
+                   "while a new concept's tree is still learning and creates spurious concepts: 4 of 10 seeds "
+                   "pass (C-F1 per seed 0.90 0.48 0.82 0.92 0.90 0.80 0.80 0.77 0.91 0.78); strict, so a fix "
+                   "shows up as a failure of this marker")
+def test_recurrences_are_reidentified_on_most_seeds():
+    results = [recurrence(seed) for seed in SEEDS]
+    passed = sum(ok for ok, _ in results)
+    cf1 = [round(value, 3) for _, value in results]
+    assert passed >= PASS_RATE * len(results), f"{passed} of {len(results)} seeds pass; C-F1 per seed {cf1}"
