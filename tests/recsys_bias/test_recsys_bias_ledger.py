@@ -79,6 +79,10 @@ def test_rerank_and_beta_numbers():
     assert results["rerank_ee_advantage"] == pytest.approx([0.05, 0.05])
     assert results["rerank_ee_advantage_raw"] == pytest.approx([-0.05, -0.05])
     assert results["rerank_beats_random"].passed
+    assert results["rerank_matched"].passed
+    outside = rerank[rerank["lambda"] == 3.0].assign(input="pct_last")
+    unmatched = claim_results(MAIN, FACTS, beta, pd.concat([rerank[rerank["input"] == "raw"], outside]))
+    assert not unmatched["rerank_matched"].passed and "cannot be matched" in unmatched["rerank_matched"].reason
     assert "0.25 s per re-ranking at C = 20" in results["notes"]["c4_rerank"]
     # BiasedMF: EE rises at β = 0.1, falls at 0.2; NMF is excluded (not above Random)
     assert results["share_beta_ee_up"].value == pytest.approx(0.5) and results["share_beta_ee_up"].n == 2

@@ -74,7 +74,7 @@ class ChapterParameters:
     synthetic_items: int = 1000
     rerank_algorithm: str = "BiasedMF"
     candidate_lengths: tuple[int, ...] = (20, 50, 100)
-    lambdas: tuple[float, ...] = (0.1, 0.3, 1.0)
+    lambdas: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0)
     flow_lengths: tuple[int, ...] = (50,)
     k: int = 10
     mf_epochs: int = 20
