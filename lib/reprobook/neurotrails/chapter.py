@@ -38,12 +38,12 @@ __all__ = ["Parameters", "validate_parameters", "MAIN_METHODS", "MAXIMA", "arm_l
 MAIN_METHODS = ("single", "full_ensemble", "treenet", "neurotrails")
 N_BLOCKS = 6
 DEFAULTS: dict[str, Any] = {
-    "profile": "book", "seeds": [0, 1, 2], "methods": list(MAIN_METHODS), "width": 48, "density": 0.5,
+    "profile": "book", "seeds": [0, 1, 2], "methods": list(MAIN_METHODS), "width": 32, "density": 0.5,
     "n_heads": 3, "neurotrails_splits": [4], "sweep_splits": [0, 2, 4, 6], "sparse_single": True,
     "matched_baselines": True, "static_mask": True, "epochs": 8, "n_train": 3200, "n_val": 1000, "n_test": 5000, "n_shift": 5000,
     "corr_noise": 0.4, "iid_noise": 0.05, "lr": 0.1, "update_every": 10, "prune_rate": 0.5,
     "regrow_dropped": True, "freeze_topology_at": 0.0, "loss_reduction": "sum", "averaging": "logits",
-    "time_budget_s": 600.0,
+    "time_budget_s": 1500.0,
 }
 #: documented upper bounds of the size parameters (absurd values are refused before any compute)
 MAXIMA: dict[str, int | float] = {"seeds": 50, "seed": 1_000_000, "width": 512, "n_heads": 16, "epochs": 1000,
