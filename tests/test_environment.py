@@ -32,7 +32,8 @@ def test_all_extra_covers_every_chapter_group():
     extras = project["optional-dependencies"]
     everything = extras["all"][0]
     listed = set(re.search(r"\[(.*)\]", everything).group(1).split(","))
-    chapter_groups = {name for name in extras if name not in {"all", "dev"}}
+    # hardware variants (e.g. meal-cuda) are installed by hand on a machine with that hardware
+    chapter_groups = {name for name in extras if name not in {"all", "dev"} and not name.endswith("-cuda")}
     assert listed == chapter_groups, f"the [all] extra must list {sorted(chapter_groups)}"
     assert project["requires-python"].startswith(">=3.11")
 
