@@ -22,8 +22,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -81,12 +83,27 @@ def jaxmarl_env_rollout():
     return jax.jit(run)
 
 
+def _import_meal_bench():
+    """meal-bench's ``meal`` package: this script's own name shadows it when run as ``bench/meal.py``."""
+    here = Path(__file__).resolve().parent
+    saved = sys.path[:]
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
+    if getattr(sys.modules.get("meal"), "__file__", "") == str(Path(__file__).resolve()):
+        del sys.modules["meal"]
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            from meal.env import overcooked
+            from meal.env.overcooked.overcooked_env import Overcooked
+    finally:
+        sys.path[:] = saved
+    return overcooked, Overcooked
+
+
 def _meal_kitchens(count: int):
     """Kitchens drawn by MEAL's own generator (easy), and MEAL's environment class."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        from meal.env import overcooked
-        from meal.env.overcooked.overcooked_env import Overcooked
+    overcooked, Overcooked = _import_meal_bench()  # noqa: N806 - a class
+    with contextlib.redirect_stdout(io.StringIO()):
         layouts = [overcooked.generate_layout(num_agents=2, difficulty="easy", seed=seed)[1] for seed in range(count)]
     return Overcooked, layouts
 
@@ -269,8 +286,6 @@ def paper_probe(num_envs: int = 2048, seeds: int = 3, updates: int = 1) -> dict[
 
 
 if __name__ == "__main__":
-    import sys
-
     if "--probe" in sys.argv:
         envs = int(sys.argv[sys.argv.index("--envs") + 1]) if "--envs" in sys.argv else 2048
         for name, value in paper_probe(num_envs=envs).items():
