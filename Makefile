@@ -100,4 +100,4 @@ bench: $(STAMP)
 	for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
 
 clean:
-	rm -rf _build book/chapters book/_assets book/_toc.yml book/scoreboard.md
+	rm -rf _build book/chapters book/_assets book/_toc.yml book/scoreboard.md book/performance.md book/_extra/data

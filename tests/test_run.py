@@ -96,6 +96,9 @@ def test_run_skip_force_and_rerun_on_change(project):
     assert "fitted slope: 2.000" in printed
     ledger = json.loads((project / "book" / "chapters" / "toy.claims.json").read_text())
     assert ledger["profile"] == "smoke" and ledger["claims"][0]["verdict"] == "reproduced"
+    downloads = project / "book" / "_extra" / "data" / "toy"
+    assert sorted(path.name for path in downloads.iterdir()) == ["claims.csv", "claims.json", "figure-01.json"]
+    assert not list((project / "book" / "chapters").glob(".toy.staging*"))
 
     assert run.run_chapter("toy", "smoke", root=project).status == "skipped"
     assert run.run_chapter("toy", "smoke", root=project, force=True).status == "ran"
@@ -396,6 +399,11 @@ def test_cli_runs_previews_and_builds(tmp_path, monkeypatch):
     html = project / "_build" / "html"
     assert (html / "chapters" / "toy.html").exists() and (html / "chapters" / "toy2.html").exists()
     assert (html / "scoreboard.html").exists() and not (html / "chapters" / "not-run").exists()
+    assert (html / "performance.html").exists()
+    page = (html / "chapters" / "toy.html").read_text()
+    assert "Verdicts at the" in page and "chapter-summary" in page, "the summary box is at the top of the page"
+    assert page.index("Verdicts at the") < page.index("plotly-graph-div")
+    assert 'href="../data/toy/claims.csv"' in page and (html / "data" / "toy" / "claims.csv").exists()
     assert (project / "book" / "_assets" / "plotly.min.js").exists()
     listing = subprocess.run([sys.executable, "-m", "reprobook", "list"], capture_output=True, text=True, env=env)
     assert listing.returncode == 0 and "ficsum" in listing.stdout

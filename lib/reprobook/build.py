@@ -18,6 +18,7 @@ from typing import Any
 import nbformat
 import yaml
 
+from reprobook.performance import write_performance
 from reprobook.project import CHAPTERS, PARTS, chapter_info, project_root
 from reprobook.run import RunError, available_chapters, chapter_state, executed_path, failed_path
 from reprobook.scoreboard import write_scoreboard
@@ -40,6 +41,11 @@ BOOK_CSS = """\
 .cell_output table th, .cell_output table td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
 .cell_output table thead th { border-bottom: 2px solid #999; }
 .cell_output .plotly-graph-div { margin: 0.5em 0; }
+/* code that fits: long lines wrap inside the column instead of being cut at its edge */
+div.cell_input pre, div.highlight pre, .cell_output pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+.cell_output { overflow-x: auto; max-width: 100%; }
+.figure-data { font-size: 0.8em; text-align: right; margin: -0.3em 0 0.8em; }
+.chapter-summary table { font-size: 0.85em; }
 """
 
 
@@ -137,7 +143,7 @@ def html_dir(root: Path | None = None, *, preview: bool = False) -> Path:
 
 def write_toc(slugs: list[str], root: Path, stubs: Sequence[str] = ()) -> Path:
     """The table of contents: the chapters in ``slugs``, and stand-in pages for ``stubs`` (a preview)."""
-    parts = [{"caption": "The book", "chapters": [{"file": "scoreboard"}]}]
+    parts = [{"caption": "The book", "chapters": [{"file": "scoreboard"}, {"file": "performance"}]}]
     stub_folder = PREVIEW_STUBS.relative_to("book").as_posix()
     for part in PARTS:
         in_part = [(slug, slug in stubs) for chapter in CHAPTERS if chapter.part == part
@@ -178,6 +184,7 @@ def build_book(
     stubs = _write_stubs(left_out, root)
     write_toc(chosen, root, stubs)
     write_scoreboard(chosen, root)
+    write_performance(chosen, root)
     for slug in chosen:  # a stale partial file must not be picked up; the notebook must be readable
         for leftover in (root / "book" / "chapters").glob(f".{slug}.*"):
             if leftover.is_file() and (leftover.name.endswith(".part") or leftover.name.endswith(".source.ipynb")):

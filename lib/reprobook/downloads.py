@@ -1,7 +1,8 @@
 """Results to take away: each chapter's sweep results, ledger and figure data as files in the book.
 
 While a chapter runs under the book's runner (``REPROBOOK_CHAPTER`` names it), the kit writes
-what it computes into ``book/_extra/data/<slug>/``, which the build copies to ``data/<slug>/`` at
+what it computes into the runner's staging folder (``REPROBOOK_DOWNLOADS_DIR``), which replaces
+``book/_extra/data/<slug>/`` when the run succeeds; the build copies that folder to ``data/<slug>/`` at
 the site's root: every sweep whose cells return pandas frames as ``<function>.csv`` (one row per
 result row, with the cell's config as columns), the ledger as ``claims.json`` and ``claims.csv``,
 and every figure's data and layout as ``figure-NN.json`` (plotly's own JSON, re-plottable with
@@ -22,6 +23,7 @@ __all__ = ["current_chapter", "downloads_dir", "site_href", "save_frame", "save_
            "save_sweep", "listing", "links_markdown"]
 
 _figure_counter = {"value": 0}
+_sweep_names: dict[str, int] = {}
 
 
 def current_chapter() -> str | None:
@@ -34,6 +36,9 @@ def downloads_dir(slug: str | None = None, root: Path | None = None) -> Path | N
     slug = slug or current_chapter()
     if not slug:
         return None
+    staged = os.environ.get("REPROBOOK_DOWNLOADS_DIR")
+    if staged and slug == current_chapter() and root is None:
+        return Path(staged)  # the runner's staging folder: published only when the run succeeds
     from reprobook.project import project_root
 
     return (root or project_root()) / "book" / "_extra" / "data" / slug
@@ -97,6 +102,10 @@ def save_sweep(name: str, configs: Sequence[Any], results: Sequence[Any], slug: 
     """Write a sweep's results as ``<name>.csv`` when every cell returned a pandas frame."""
     if downloads_dir(slug) is None or not results or not all(isinstance(r, pd.DataFrame) for r in results):
         return None
+    count = _sweep_names.get(name, 0) + 1  # the same function swept twice in a chapter: run_x, run_x-2, …
+    _sweep_names[name] = count
+    if count > 1:
+        name = f"{name}-{count}"
     frames = []
     for config, frame in zip(configs, results, strict=True):
         columns = _config_columns(config)

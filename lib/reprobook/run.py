@@ -709,6 +709,16 @@ def _wait(process: subprocess.Popen, limit: float, progress: _Progress) -> tuple
         time.sleep(0.25)
 
 
+def _publish_downloads(produced: Path, slug: str, root: Path) -> None:
+    """Replace the chapter's downloads (``book/_extra/data/<slug>``) with those of a successful run."""
+    if not produced.is_dir():
+        return
+    target = root / "book" / "_extra" / "data" / slug
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(produced, target)
+
+
 def _execute(plan: _Plan, timeout: float | None, root: Path, log: Any) -> ChapterRun:
     slug, profile, parameters = plan.slug, plan.profile, plan.parameters
     output = executed_path(slug, root)
@@ -731,6 +741,7 @@ def _execute(plan: _Plan, timeout: float | None, root: Path, log: Any) -> Chapte
     ]
     env = {**os.environ, "REPROBOOK_CLAIMS_DIR": str(staging), "REPROBOOK_ROOT": str(root),
            "REPROBOOK_PROFILE": profile, "REPROBOOK_PROGRESS_FILE": str(report),
+           "REPROBOOK_CHAPTER": slug, "REPROBOOK_DOWNLOADS_DIR": str(staging / "data"),
            "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     progress = _Progress(slug, running, report, log)
     lines: collections.deque[str] = collections.deque(maxlen=200)
@@ -775,6 +786,7 @@ def _execute(plan: _Plan, timeout: float | None, root: Path, log: Any) -> Chapte
         for produced in staging.iterdir():  # the ledger (and anything else the chapter wrote there)
             if produced.name != report.name and produced.is_file():
                 os.replace(produced, output.parent / produced.name)
+        _publish_downloads(staging / "data", slug, root)
         shutil.rmtree(staging, ignore_errors=True)
         failed.unlink(missing_ok=True)
         return result

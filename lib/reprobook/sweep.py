@@ -403,7 +403,22 @@ def sweep(
 
     if failures and errors == "raise":
         raise SweepError(sorted(failures, key=lambda failure: failure.index), results)
+    if not failures:
+        _offer_download(fn, configs, results)
     return results
+
+
+def _offer_download(fn: Callable[[Any], Any], configs: list[Any], results: list[Any]) -> None:
+    """A sweep of frames becomes a CSV among the chapter's downloads (only under the book's runner)."""
+    from reprobook import downloads
+
+    if downloads.current_chapter() is None:
+        return
+    try:
+        downloads.save_sweep(getattr(fn, "__name__", "sweep"), configs, results)
+    except Exception as error:  # noqa: BLE001 - a download must never fail an experiment
+        warnings.warn(f"could not write the download of sweep {getattr(fn, '__name__', fn)!r}: {error}",
+                      stacklevel=3)
 
 
 class _ProgressReport:
