@@ -116,3 +116,52 @@ def test_chapter_ledger_shows_interval_control_and_evidence(server, browser, pag
     tab.close()
     for column in ("verdict", "evidence", "ours [95 % interval], n", "control (same rule)"):
         assert column in headers, f"{page}: the claims ledger has no {column!r} column"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_chapter_opens_with_its_summary_box(server, browser, page):
+    tab = browser.new_page(viewport={"width": 1400, "height": 900})
+    tab.goto(f"{server}/{page}", wait_until="load")
+    box = tab.locator(".chapter-summary").first
+    assert box.count() == 1, f"{page} has no summary box"
+    text = box.inner_text()
+    first_figure = tab.locator("div.plotly-graph-div").first
+    box_top = box.bounding_box()["y"]
+    figure_top = first_figure.bounding_box()["y"] if first_figure.count() else float("inf")
+    tab.close()
+    assert "Verdicts at the" in text and "python -m reprobook run" in text, f"{page}: summary box is empty"
+    assert box_top < figure_top, f"{page}: the summary box is not at the top"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_nothing_overflows_the_column_without_a_scrollbar(server, browser, page):
+    tab = browser.new_page(viewport={"width": 1400, "height": 900})
+    tab.goto(f"{server}/{page}", wait_until="load")
+    overflowing = tab.evaluate("""() => {
+        const column = document.querySelector('main article') || document.querySelector('main');
+        const right = column.getBoundingClientRect().right + 2;
+        const hidden = [];
+        for (const element of column.querySelectorAll('pre, table, .cell_output, .highlight, img')) {
+            const box = element.getBoundingClientRect();
+            if (box.width === 0 || box.right <= right) continue;
+            let scrolls = false;
+            for (let node = element; node && node !== column; node = node.parentElement) {
+                const style = getComputedStyle(node);
+                if (['auto', 'scroll'].includes(style.overflowX) && node.scrollWidth > node.clientWidth
+                    && node.getBoundingClientRect().right <= right) { scrolls = true; break; }
+            }
+            if (!scrolls) hidden.push(element.tagName + '.' + element.className + ' ' + Math.round(box.right - right));
+        }
+        return hidden;
+    }""")
+    tab.close()
+    assert not overflowing, f"{page}: elements cut at the column's edge: {overflowing[:5]}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_download_links_resolve_to_files_in_the_site(page):
+    html = (SITE / page).read_text(encoding="utf-8")
+    links = re.findall(r'href="(\.\./data/[^"]+)"', html)
+    assert links, f"{page} offers no downloads"
+    missing = [link for link in links if not (SITE / page).parent.joinpath(link).resolve().is_file()]
+    assert not missing, f"{page}: download links without a file: {missing[:5]}"
