@@ -4,7 +4,7 @@
 ...                              neurotrails_splits=[3], sweep_splits=[0, 3], sparse_single=False,
 ...                              matched_baselines=False)
 >>> [(c.method, c.blocks_in_head) for c in params.configs()]
-[('single', 0), ('neurotrails', 3), ('neurotrails', 0)]
+[('single', 0), ('neurotrails', 3), ('neurotrails', 0), ('neurotrails_static', 3)]
 """
 
 from __future__ import annotations
