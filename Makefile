@@ -68,7 +68,7 @@ unit: $(STAMP) models
 chapters-smoke: $(STAMP) models
 	mkdir -p $(TEST_ROOT)/book
 	find book -maxdepth 1 -type f -exec cp {} $(TEST_ROOT)/book/ \;
-	rm -rf $(TEST_ROOT)/book/_extra && cp -R book/_extra $(TEST_ROOT)/book/_extra
+	mkdir -p $(TEST_ROOT)/book/_extra && find book/_extra -maxdepth 1 -type f -exec cp {} $(TEST_ROOT)/book/_extra/ \;
 	rm -rf $(TEST_ROOT)/notebooks && cp -R notebooks $(TEST_ROOT)/notebooks
 	cp _config.yml $(TEST_ROOT)/_config.yml
 	mkdir -p $(TEST_ROOT)/lib && ln -sfn $(CURDIR)/lib/reprobook $(TEST_ROOT)/lib/reprobook
