@@ -523,18 +523,30 @@ class Ledger:
         names += [check.metric for check in self.checks]
         return list(dict.fromkeys(names))
 
-    def evaluate(self, results: Mapping[str, Any]) -> pd.DataFrame:
+    def evaluate(self, results: Mapping[str, Any], notes: Mapping[str, str] | None = None) -> pd.DataFrame:
         """Judge every claim (and check) on ``results``; return and keep the ledger table.
 
         A claim judged at this profile whose metric, control or guard is missing from ``results``
         is a defect of the chapter and raises :class:`LedgerError` (a ledger row must not read
         "testable" unless code computes it).
+
+        ``notes`` maps claim ids to what this run learned about them (a budget cut, dropped items,
+        an excluded detector); each is appended to that claim's note whatever its verdict.
         """
+        notes = dict(notes or {})
+        unknown = sorted(set(notes) - {claim.id for claim in self.claims})
+        if unknown:
+            raise LedgerError(f"ledger {self.slug!r}: notes name unknown claims {unknown}")
         missing = [name for name in self.required_metrics() if name not in results]
         if missing:
             raise LedgerError(f"ledger {self.slug!r} at profile {self.profile!r}: results lack {missing}")
         self.estimates, self.control_estimates = {}, {}
-        rows = [self._judge(claim, results) for claim in self.claims]
+        rows = []
+        for claim in self.claims:
+            row = self._judge(claim, results)
+            if notes.get(claim.id):
+                row["note"] = "; ".join(part for part in (row["note"], notes[claim.id]) if part)
+            rows.append(row)
         self.table = pd.DataFrame(rows, columns=_COLUMNS)
         self.checks_table = pd.DataFrame([self._check(check, results) for check in self.checks],
                                          columns=["check", "statement", "value", "rule", "status"])
