@@ -12,6 +12,7 @@ from reprobook.mubench.ledger import (
     build_ledger,
     claim_results,
     english_gap,
+    run_notes,
     world_results,
 )
 
@@ -74,8 +75,13 @@ def test_gate_reasons_and_skipped_languages_reach_the_ledger():
     world_leaky[("p0", 0)] = world_leaky[("p20", 0)]
     gate = world_results(world_leaky, n_permutations=200, n_bootstrap=200)["b2_gate"]
     assert not gate.passed and "chance bracket" in gate.reason
-    ledger = build_ledger("book", skipped_languages=["sw", "yo"])
-    assert "sw, yo" in next(claim for claim in ledger.claims if claim.id == "M1").notes
+    results = claim_results(aligned(1.0, 0.3, shared_wrong=False), {}, profile="book", model="smollm2",
+                            n_bootstrap=300, n_null=50)
+    table = build_ledger("book").evaluate(results, notes=run_notes(["en", "de"], ["sw", "fr"])).set_index("claim")
+    for claim in ("M1", "M5"):
+        assert "dropped by the time budget: sw, fr" in table.loc[claim, "note"]
+        assert "scored 2 of MuBench's 61 languages" in table.loc[claim, "note"]
+    assert "time budget" not in table.loc["M6", "note"]
 
 
 def test_accuracy_explains_agreement_gives_not_reproduced():

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reprobook.devices import check_device
 from reprobook.lm import ModelNotPrepared, TransformersBackend, choose_threads, prepared_model_path
 from reprobook.mubench import consistency as cons
 from reprobook.mubench.cldr_probe import LANGUAGES, SCRIPT_OF, TASKS, build_probe
@@ -33,13 +34,16 @@ from reprobook.params import (
 )
 
 __all__ = ["Parameters", "ProbeConfig", "validate_parameters", "run_language", "score_languages",
-           "language_table", "consistency_summary", "headline_metrics", "MODELS", "B2_RUNS"]
+           "language_table", "consistency_summary", "headline_metrics", "MODELS", "B2_RUNS", "LANGUAGE_SETS",
+           "systematic_sample", "SAMPLE_STEP"]
 
 MODELS = ("smollm2", "stub")
+#: the ``sample`` language set: every SAMPLE_STEP-th language of MuBench's published order, plus English
+SAMPLE_STEP = 7
 #: the scoring budget also stops issuing languages after this many times the budget in wall-clock seconds
 WALL_CAP = 3.0
 DEFAULTS: dict[str, Any] = {
-    "languages": "all", "tasks": list(TASKS), "model": "smollm2", "chat_template": False, "num_threads": "auto",
+    "languages": "all", "device": "cpu", "tasks": list(TASKS), "model": "smollm2", "chat_template": False, "num_threads": "auto",
     "batch_size": 16, "n_bootstrap": 10_000, "seed": 0, "time_budget_s": 0.0, "sanity_threshold": 0.9,
     "b2_runs": ["p0", "p20", "oracle"], "b2_steps": 800, "b2_batch": 64, "b2_people": 30, "b2_jobs": 2, "n_permutations": 10_000,
     "b2_time_budget_s": 0.0, "b2_seeds": [0, 1, 2],
@@ -88,6 +92,7 @@ class Parameters:
     n_permutations: int = 10_000
     b2_time_budget_s: float = 0.0
     b2_seeds: tuple[int, ...] = (0, 1, 2)
+    device: str = "cpu"
     notes: tuple[str, ...] = ()
 
     def world_keys(self) -> list[tuple[str, int]]:
@@ -98,11 +103,27 @@ class Parameters:
     def world_configs(self) -> list[WorldConfig]:
         return [WorldConfig(n_people=self.b2_people, r_en=0.5, steps=self.b2_steps, batch=self.b2_batch, seed=seed,
                             time_budget_s=self.b2_time_budget_s, stop_when_memorised=True, eval_every=50,
-                            **B2_RUNS[run]) for run, seed in self.world_keys()]
+                            device=self.device, **B2_RUNS[run]) for run, seed in self.world_keys()]
 
     def probe_configs(self) -> list[ProbeConfig]:
         return [ProbeConfig(lang, self.tasks, self.model, self.chat_template, self.num_threads, self.batch_size,
                             self.seed) for lang in self.languages]
+
+
+def systematic_sample(step: int = SAMPLE_STEP) -> tuple[str, ...]:
+    """English plus every ``step``-th language of MuBench's published order, starting with the first.
+
+    A rule fixed before any result (it reads only the list's order), so the ``book`` profile scores
+    the same languages on every machine whatever its load.
+
+    >>> systematic_sample()
+    ('en', 'af', 'cs', 'fa', 'hr', 'kk', 'mr', 'pt', 'sv', 'uk')
+    """
+    return ("en",) + tuple(lang for lang in LANGUAGES[::step] if lang != "en")
+
+
+#: named language sets the ``languages`` parameter accepts besides an explicit list of codes
+LANGUAGE_SETS = {"all": LANGUAGES, "sample": systematic_sample()}
 
 
 def _model_ready() -> bool:
@@ -123,8 +144,11 @@ def validate_parameters(profile: str = "book", **given: Any) -> Parameters:
     values = {**DEFAULTS, **given}
     profile = check_choice("profile", profile, PROFILES)
     languages = values["languages"]
-    if languages == "all":
-        languages = list(LANGUAGES)
+    if isinstance(languages, str):
+        if languages not in LANGUAGE_SETS:
+            raise ParameterError(f"parameter 'languages' must be one of {', '.join(map(repr, LANGUAGE_SETS))} or a "
+                                 f"list of MuBench language codes; got {languages!r}")
+        languages = list(LANGUAGE_SETS[languages])
     languages = check_subset("languages", languages, LANGUAGES, min_size=2)
     if "en" not in languages:
         raise ParameterError("parameter 'languages' must include 'en' (the reference language of every claim)")
@@ -166,6 +190,7 @@ def validate_parameters(profile: str = "book", **given: Any) -> Parameters:
         b2_time_budget_s=check_float("b2_time_budget_s", values["b2_time_budget_s"], minimum=0.0,
                                      maximum=MAX_BUDGET_S),
         b2_seeds=tuple(b2_seeds),
+        device=check_device(values["device"]),
         notes=tuple(notes),
     )
 

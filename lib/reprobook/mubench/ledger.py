@@ -31,10 +31,11 @@ import numpy as np
 from reprobook import claims
 from reprobook.claims import STAND_IN, AtLeast, Check, Claim, Control, Ledger
 from reprobook.mubench import consistency as cons
+from reprobook.mubench.cldr_probe import LANGUAGES
 from reprobook.mubench.scoring import AlignedArrays
 from reprobook.mubench.tinyworld import in_language_correct, permutation_null, transfer_correct
 
-__all__ = ["M1_MARGIN", "M5_MARGIN", "M6_MARGIN", "build_ledger", "claim_results", "english_gap",
+__all__ = ["M1_MARGIN", "M5_MARGIN", "M6_MARGIN", "build_ledger", "run_notes", "claim_results", "english_gap",
            "accuracy_only_null", "agreeing_pairs", "excess_agreement", "world_results"]
 
 #: fixed before any result: English must lead the median other language by this much accuracy
@@ -46,13 +47,25 @@ M6_MARGIN = 0.05
 _NULL_SEED = 20_250_619
 
 
-def build_ledger(profile: str, skipped_languages: Sequence[str] = ()) -> Ledger:
-    """The chapter's claims, rules, controls and checks, fixed before any experiment runs.
+def run_notes(scored: Sequence[str], skipped: Sequence[str] = ()) -> dict[str, str]:
+    """Run-time notes for M1 and M5 (pass to ``Ledger.evaluate(..., notes=...)``): how many of MuBench's
+    languages this run scored, which it left out by design, and which the time budget dropped.
 
-    ``skipped_languages`` (left unscored by the time budget) reach the notes of M1 and M5.
+    >>> run_notes(["en", "de"], ["fr"])["M1"]
+    "scored 2 of MuBench's 61 languages (en, de); not in this run's language set: 58; dropped by the time budget: fr"
     """
-    dropped = (f"; languages dropped by the time budget: {', '.join(skipped_languages)}" if skipped_languages
-               else "")
+    scored = list(scored)
+    text = f"scored {len(scored)} of MuBench's {len(LANGUAGES)} languages ({', '.join(scored)})"
+    absent = [lang for lang in LANGUAGES if lang not in scored and lang not in skipped]
+    if absent:
+        text += f"; not in this run's language set: {len(absent)}"
+    if skipped:
+        text += f"; dropped by the time budget: {', '.join(skipped)}"
+    return {"M1": text, "M5": text}
+
+
+def build_ledger(profile: str) -> Ledger:
+    """The chapter's claims, rules, controls and checks, fixed before any experiment runs."""
     probe = "CLDR-61 weekday/month continuation probe and SmolLM2-135M, not MuBench's translated benchmarks"
     not_computed = ("no code computes it: it needs the translated MuBench data and several multilingual models; "
                     "the MuBench JSON loader exists but no experiment reads it yet")
@@ -63,8 +76,7 @@ def build_ledger(profile: str, skipped_languages: Sequence[str] = ()) -> Ledger:
               metric="m1_gap", rule=AtLeast(M1_MARGIN), evidence=STAND_IN,
               controls=(Control("m1_gap_shuffled", "correctness shuffled across languages per item"),),
               guards=guards,
-              notes=f"acc(en) − median acc of the other languages; bootstrap of aligned items within task; {probe}"
-                    + dropped),
+              notes=f"acc(en) − median acc of the other languages; bootstrap of aligned items within task; {probe}"),
         Claim("M1c", "Some languages a model claims to support perform near chance.",
               paper="gaps between claimed and actual coverage", source="abstract, v1 and ACL", metric="m1c",
               rule=AtLeast(1), evidence=STAND_IN, implemented=False, why_not_implemented=not_computed),
@@ -86,7 +98,7 @@ def build_ledger(profile: str, skipped_languages: Sequence[str] = ()) -> Ledger:
               guards=guards,
               notes="per aligned item: agreeing language pairs minus their mean under the accuracy-only null; "
                     "shared wrong choices (e.g. copying a prompt name) count as agreement beyond accuracy; "
-                    + probe + dropped),
+                    + probe),
         Claim("M6", f"More parallel data in pretraining gives more cross-lingual transfer (≥ {M6_MARGIN:g}).",
               paper="direction not stated", source="arXiv v1 abstract", metric="m6_transfer_gain",
               rule=AtLeast(M6_MARGIN), evidence=STAND_IN, testable_in=("book", "paper"),

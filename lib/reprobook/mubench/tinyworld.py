@@ -51,6 +51,7 @@ class WorldConfig:
     eval_every: int = 100
     time_budget_s: float = 0.0
     stop_when_memorised: bool = False  # end at the first evaluation with every seen fact right
+    device: str = "cpu"  # auto | cpu | cuda (reprobook.devices); CPU results do not depend on it
 
 
 def _value_names(lang: str) -> dict[str, list[str]]:
@@ -152,8 +153,8 @@ def _model(vocab: int, context: int, config: WorldConfig):
 
         def forward(self, ids):
             length = ids.shape[1]
-            mask = torch.triu(torch.full((length, length), float("-inf")), diagonal=1)
-            hidden = self.embed(ids) + self.position(torch.arange(length))[None]
+            mask = torch.triu(torch.full((length, length), float("-inf"), device=ids.device), diagonal=1)
+            hidden = self.embed(ids) + self.position(torch.arange(length, device=ids.device))[None]
             return self.head(self.norm(self.body(hidden, mask=mask, is_causal=True)))
 
     return TinyGPT()
@@ -170,8 +171,9 @@ def evaluate(model, world: World) -> dict[str, np.ndarray]:
                 prompts.append([world.index["<sep>"], world.index[world.names[person]],
                                 world.index[RELATIONS[lang][name]]])
                 keys.append((lang, attribute, person))
+    device = next(model.parameters()).device
     with torch.inference_mode():
-        logp = torch.log_softmax(model(torch.tensor(prompts))[:, -1], dim=-1).numpy()
+        logp = torch.log_softmax(model(torch.tensor(prompts, device=device))[:, -1], dim=-1).cpu().numpy()
     scores = {}
     for row, (lang, attribute, person) in enumerate(keys):
         scores[(lang, attribute, person)] = logp[row, world.value_tokens[(lang, ATTRIBUTES[attribute])]]
@@ -196,11 +198,14 @@ def run_world(config: WorldConfig) -> dict:
     import pandas as pd
     import torch
 
+    from reprobook.devices import torch_device
+
     torch.set_num_threads(1)
     torch.manual_seed(config.seed)
+    device = torch_device(config.device)
     world = build_world(config)
     context = 1 + 4 * config.slots
-    model = _model(len(world.vocab), context, config)
+    model = _model(len(world.vocab), context, config).to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: 0.5 * (1 + np.cos(np.pi * min(step, config.steps) / config.steps)))
@@ -209,7 +214,7 @@ def run_world(config: WorldConfig) -> dict:
     started, cpu = time.perf_counter(), time.process_time()
     step = 0
     for step in range(1, config.steps + 1):
-        batch = torch.from_numpy(sample_batch(world, config, rng))
+        batch = torch.from_numpy(sample_batch(world, config, rng)).to(device)
         logits = model(batch[:, :-1])
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
         optimiser.zero_grad()
@@ -229,7 +234,7 @@ def run_world(config: WorldConfig) -> dict:
     facts = pd.DataFrame(_summarise(world, evaluate(model, world)))
     memorised = bool(curve) and curve[-1]["in_language"] == 1.0
     return {"facts": facts, "curve": pd.DataFrame(curve), "steps_done": step, "steps": config.steps,
-            "memorised": memorised,
+            "memorised": memorised, "device": device,
             "wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
             "tokens": step * config.batch * (context - 1), "n_params": sum(p.numel() for p in model.parameters())}
 
