@@ -29,3 +29,39 @@ def test_probes_are_validated_and_round_trip(tmp_path):
 def test_a_chapter_without_a_probe_says_so():
     with pytest.raises(NotImplementedError, match="no cost estimate"):
         chapter_probe("nonexistent_chapter", {})
+
+
+def test_the_estimate_command_probes_the_profile_and_writes_a_record(tmp_path, monkeypatch, capsys):
+    import reprobook.estimate as estimate
+    from reprobook import cli
+
+    seen = {}
+
+    def fake_probe(slug, parameters, seconds):
+        seen.update(slug=slug, profile=parameters["profile"], seconds=seconds)
+        return Probe(units_done=100, wall_seconds=2.0, cpu_seconds=2.0, device="cpu", units_total=1e6, cells=5,
+                     unit="steps")
+
+    monkeypatch.setattr(estimate, "chapter_probe", fake_probe)
+    monkeypatch.setenv("REPROBOOK_ROOT", str(tmp_path))
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "notebooks", tmp_path / "notebooks")
+    assert cli.main(["estimate", "wsep", "--profile", "paper", "--seconds", "5"]) == 0
+    out = capsys.readouterr().out
+    assert seen == {"slug": "wsep", "profile": "paper", "seconds": 5.0}
+    assert "paper profile would take" in out and "5 independent cells" in out
+    assert read_estimate("wsep", "paper", tmp_path / "bench" / "records" / "estimates")["units_per_second"] == 50
+    assert cli.main(["estimate", "wsep", "--seconds", "0"]) == 2
+    assert cli.main(["estimate", "nosuchchapter"]) == 2
+    assert cli.main(["estimate", "wsep", "-p", "no_such_parameter=1", "--seconds", "1"]) == 2
+    assert "no_such_parameter" in capsys.readouterr().err
+
+
+def test_probe_seconds_are_bounded():
+    with pytest.raises(ValueError, match="seconds"):
+        chapter_probe("wsep", {}, seconds=0)
+    with pytest.raises(ValueError, match="seconds"):
+        chapter_probe("wsep", {}, seconds=1e9)

@@ -7,7 +7,7 @@ from reprobook.performance import benchmark_rows, performance_markdown
 
 
 def test_records_become_rows_with_status(tmp_path):
-    result = compare({"reference": lambda: time.sleep(0.01), "ours": lambda: time.sleep(0.001)},
+    result = compare({"reference": lambda: time.sleep(0.04), "ours": lambda: time.sleep(0.004)},
                      reference="reference", name="sleep", rounds=4, warmup=0, targets={"ours": 2.0}, unit="calls")
     write_record([result], "demo", quick=False, directory=tmp_path / "bench" / "records")
     from reprobook.benchmark import read_records
@@ -22,3 +22,20 @@ def test_records_become_rows_with_status(tmp_path):
 
 def test_no_records_says_how_to_make_them(tmp_path):
     assert "run `make bench`" in performance_markdown([], tmp_path)
+
+
+def test_paper_estimates_saved_by_chapters_are_tabled(tmp_path):
+    import json
+    from dataclasses import asdict
+
+    from reprobook.estimate import Probe, project
+
+    projection = project(Probe(units_done=100, wall_seconds=2.0, cpu_seconds=3.0, device="cpu", units_total=720_000,
+                               cells=4, unit="steps", notes="measured on the smaller model"))
+    folder = tmp_path / "book" / "_extra" / "data" / "meal"
+    folder.mkdir(parents=True)
+    record = {**{k: v for k, v in asdict(projection).items() if k != "probe"}, "probe": asdict(projection.probe)}
+    (folder / "estimate-paper.json").write_text(json.dumps(record), encoding="utf-8")
+    text = performance_markdown(["meal", "wsep"], tmp_path)
+    assert "| meal | cpu | 50 steps/s | 4.0 h | 1.0 h (4 cells) | 6 | 0 | measured on the smaller model |" in text
+    assert "| wsep | — | no estimate saved by its last run |" in text

@@ -1,4 +1,4 @@
-"""Command line: ``python -m reprobook {run,build,list,assets}``."""
+"""Command line: ``python -m reprobook {run,build,list,estimate,assets}``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ EPILOG = """examples:
   python -m reprobook build                       render _build/html from the executed chapters
   python -m reprobook build ficsum                a preview of one chapter, in _build/preview
   python -m reprobook list                        chapters, profiles, last run (stale or not), claims
+  python -m reprobook estimate meal --profile paper   project the paper profile's wall, CPU and GPU hours
 """
 
 
@@ -68,6 +69,17 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("slugs", nargs="*", metavar="SLUG", help="build a preview of these chapters only")
     build.add_argument("--no-strict", action="store_true", help="do not treat Sphinx warnings as errors")
 
+    estimate = commands.add_parser(
+        "estimate", help="project a profile's wall time, CPU-hours and GPU-hours from a bounded slice",
+        description="Run a bounded slice of a chapter's profile (the chapter's probe), measure its throughput "
+        "on this machine and print the projected wall time, CPU-hours and GPU-hours of the whole profile.")
+    estimate.add_argument("slug", metavar="CHAPTER", help="the chapter to estimate")
+    estimate.add_argument("--profile", default="paper", help=f"one of {', '.join(PROFILES)} (default: paper)")
+    estimate.add_argument("--seconds", type=float, default=60.0,
+                          help="how long the slice may run, in (0, 3600] seconds (default: 60)")
+    estimate.add_argument("-p", "--param", action="append", type=_parse_override, default=[], metavar="NAME=VALUE",
+                          help="override a parameter (value read as YAML), e.g. device=cuda; repeatable")
+    estimate.add_argument("--json", action="store_true", help="print the estimate as JSON")
     commands.add_parser("list", help="chapters, their profiles, last run and claims status")
     commands.add_parser("assets", help="copy plotly.js and MathJax into book/_assets")
     return parser
@@ -117,6 +129,32 @@ def _list() -> int:
     return 0
 
 
+def _estimate(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from reprobook.estimate import MAX_PROBE_SECONDS, format_projection, profile_estimate, write_estimate
+    from reprobook.project import project_root
+
+    root = project_root()
+    if args.slug not in available_chapters(root):
+        raise RunError(f"unknown chapter {args.slug!r}; chapters: {', '.join(available_chapters(root))}")
+    if not 0 < args.seconds <= MAX_PROBE_SECONDS:
+        raise RunError(f"--seconds must be in (0, {MAX_PROBE_SECONDS:g}], got {args.seconds:g}")
+    try:
+        projection = profile_estimate(args.slug, args.profile, args.seconds, dict(args.param), root)
+    except NotImplementedError as error:
+        raise RunError(str(error)) from None
+    path = write_estimate(args.slug, args.profile, projection, root / "bench" / "records" / "estimates")
+    if args.json:
+        print(json.dumps({**{k: v for k, v in asdict(projection).items() if k != "probe"},
+                          "probe": asdict(projection.probe)}, indent=1))
+    else:
+        print(format_projection(projection, args.profile))
+        print(f"(written to {path.relative_to(root)})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -140,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             what = "A preview of the book" if args.slugs else "The book"
             print(f"{what} is at {html / 'index.html'}")
             return 0
+        if args.command == "estimate":
+            return _estimate(args)
         if args.command == "assets":
             from reprobook.build import copy_assets
 

@@ -2,6 +2,8 @@
 
 A chapter that supports estimates exposes ``reprobook.<slug>.estimate.probe(parameters, seconds)``:
 it runs a slice of the profile's configuration for about ``seconds`` and returns a :class:`Probe`
+(``parameters`` are the notebook's parameters for that profile, as the runner resolves them,
+``profile`` included)
 (units of work done in the slice, its wall and CPU time, the device, and how many units and
 independent cells the whole profile has). :func:`project` turns it into wall time on this
 machine, CPU-hours and GPU-hours; ``python -m reprobook estimate CHAPTER --profile paper`` prints it.
@@ -22,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["Probe", "Projection", "project", "chapter_probe", "format_projection", "write_estimate",
-           "read_estimate"]
+           "read_estimate", "profile_estimate", "estimate_markdown", "MAX_PROBE_SECONDS"]
+
+#: the longest slice a probe may run (the CLI's ``--seconds``)
+MAX_PROBE_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -67,11 +72,47 @@ def project(probe: Probe) -> Projection:
 
 def chapter_probe(slug: str, parameters: dict[str, Any], seconds: float = 60.0) -> Probe:
     """Run the chapter's probe (``reprobook.<slug>.estimate.probe``)."""
+    if not (isinstance(seconds, (int, float)) and 0 < seconds <= MAX_PROBE_SECONDS):
+        raise ValueError(f"seconds must be a number in (0, {MAX_PROBE_SECONDS:g}], got {seconds!r}")
     try:
         module = importlib.import_module(f"reprobook.{slug}.estimate")
     except ModuleNotFoundError as error:
+        if error.name not in (f"reprobook.{slug}", f"reprobook.{slug}.estimate"):
+            raise
         raise NotImplementedError(f"chapter {slug!r} has no cost estimate yet (reprobook.{slug}.estimate)") from error
-    return module.probe(parameters, seconds)
+    probe = module.probe(parameters, seconds)
+    if not isinstance(probe, Probe):
+        raise TypeError(f"reprobook.{slug}.estimate.probe must return a Probe, got {type(probe).__name__}")
+    return probe
+
+
+def profile_estimate(slug: str, profile: str = "paper", seconds: float = 60.0,
+                     overrides: dict[str, Any] | None = None, root: Path | None = None) -> Projection:
+    """Probe ``slug`` with the parameters of ``profile`` (as the runner would resolve them) and project.
+
+    The parameters go through the chapter's own ``validate_parameters`` first, so a bad profile is
+    refused with the same message as ``python -m reprobook run``.
+    """
+    from reprobook.run import resolve_parameters, validate_chapter_parameters
+
+    parameters = resolve_parameters(slug, profile, overrides, root)
+    validate_chapter_parameters(slug, parameters)
+    return project(chapter_probe(slug, parameters, seconds))
+
+
+def estimate_markdown(slug: str, profile: str = "paper", seconds: float = 20.0) -> str:
+    """For a chapter's page: probe ``profile`` for ``seconds``, save the estimate with the downloads,
+    and return a paragraph that states the projection (wall time, CPU-hours, GPU-hours)."""
+    from reprobook.downloads import save_json
+
+    projection = profile_estimate(slug, profile, seconds)
+    text = format_projection(projection, profile)
+    payload = {"slug": slug, "profile": profile, **{k: v for k, v in asdict(projection).items() if k != "probe"},
+               "probe": asdict(projection.probe), "text": text}
+    save_json(payload, f"estimate-{profile}.json", slug)
+    return (f"**Cost of the `{profile}` profile.** {text} Measured by `python -m reprobook estimate {slug} "
+            f"--profile {profile}` over a {projection.probe.wall_seconds:.0f}-second slice; rerun it on the machine "
+            "you plan to use (a GPU changes the rate).")
 
 
 def _hours(value: float) -> str:

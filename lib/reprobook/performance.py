@@ -14,7 +14,8 @@ from typing import Any
 from reprobook.benchmark import read_records
 from reprobook.project import CHAPTERS
 
-__all__ = ["BUDGET_SECONDS", "benchmark_rows", "chapter_time_rows", "performance_markdown", "write_performance"]
+__all__ = ["BUDGET_SECONDS", "benchmark_rows", "chapter_time_rows", "estimate_rows", "performance_markdown",
+           "write_performance"]
 
 #: Wall-clock budget per chapter and profile on 2 CPU cores.
 BUDGET_SECONDS = {"smoke": 60, "book": 600}
@@ -67,6 +68,34 @@ def chapter_time_rows(slugs: Sequence[str], root: Path) -> list[dict[str, Any]]:
                      "budget": BUDGET_SECONDS.get(profile or ""), "finished": meta.get("finished"),
                      "status": meta.get("status")})
     return rows
+
+
+def estimate_rows(slugs: Sequence[str], root: Path, profile: str = "paper") -> list[dict[str, Any]]:
+    """Each chapter's cost estimate for ``profile``, as its last run measured and saved it."""
+    import json
+
+    rows = []
+    for chapter in CHAPTERS:
+        if chapter.slug not in slugs:
+            continue
+        path = root / "book" / "_extra" / "data" / chapter.slug / f"estimate-{profile}.json"
+        if not path.exists():
+            rows.append({"chapter": chapter.slug, "estimate": None})
+            continue
+        record = json.loads(path.read_text(encoding="utf-8"))
+        probe = record.get("probe", {})
+        rows.append({"chapter": chapter.slug, "estimate": record, "device": probe.get("device"),
+                     "unit": probe.get("unit"), "rate": record.get("units_per_second"),
+                     "wall_hours": record.get("wall_hours_serial"), "cpu_hours": record.get("cpu_hours"),
+                     "gpu_hours": record.get("gpu_hours"), "parallel_hours": record.get("wall_hours_parallel"),
+                     "cells": probe.get("cells"), "notes": probe.get("notes", "")})
+    return rows
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 60:.0f} min" if value < 1 else f"{value:.1f} h"
 
 
 def _figure_html(rows: list[dict[str, Any]]) -> str:
@@ -131,6 +160,21 @@ def performance_markdown(slugs: Sequence[str], root: Path) -> str:
         load_text = "—" if load is None else (f"{load[0]:.2f}" if isinstance(load, list) else f"{load:.2f}")
         lines.append(f"| {row['chapter']} | {row['profile'] or '—'} | {wall} | {cpu} | {budget} | {within} | "
                      f"{load_text} | {row['finished'] or '—'} |")
+    estimates = estimate_rows(slugs, root)
+    lines += ["", "## What the paper profile would cost", "",
+              "Each chapter's last run probed a short slice of its `paper` configuration on the machine that",
+              "built this book and projected the whole profile (`python -m reprobook estimate CHAPTER --profile",
+              "paper` repeats it on yours). Serial wall time is on this machine's device; independent cells",
+              "spread over as many workers divide it.", "",
+              "| chapter | device | measured rate | wall, serial | wall, cells in parallel | CPU-hours | GPU-hours | "
+              "notes |", "|---|---|---|---|---|---|---|---|"]
+    for row in estimates:
+        if row["estimate"] is None:
+            lines.append(f"| {row['chapter']} | — | no estimate saved by its last run | — | — | — | — | |")
+            continue
+        lines.append(f"| {row['chapter']} | {_cell(row['device'])} | {row['rate']:.4g} {_cell(row['unit'])}/s | "
+                     f"{_hours(row['wall_hours'])} | {_hours(row['parallel_hours'])} ({row['cells']} cells) | "
+                     f"{row['cpu_hours']:.3g} | {row['gpu_hours']:.3g} | {_cell(row['notes'])} |")
     return "\n".join(lines) + "\n"
 
 

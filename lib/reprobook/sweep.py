@@ -24,6 +24,7 @@ import functools
 import hashlib
 import importlib.metadata
 import json
+import math
 import multiprocessing
 import os
 import pickle
@@ -41,10 +42,56 @@ from tqdm.auto import tqdm
 
 from reprobook.project import user_cache_dir
 
-__all__ = ["sweep", "SweepError", "CellFailure", "CacheWarning", "cache_key", "dependency_fingerprint",
+__all__ = ["sweep", "SweepError", "CellFailure", "CacheWarning", "Resources", "cache_key", "dependency_fingerprint",
            "import_closure", "package_versions", "read_cell", "default_cache_dir", "BACKENDS"]
 
 BACKENDS = ("serial", "processes", "ray")
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one cell needs: CPUs, GPUs and memory (GB). Ray schedules each cell by it.
+
+    The local backends run one cell per worker process and ignore it. A GPU cell on a Ray cluster
+    waits for a node with a free GPU, so a cluster with GPU workers runs the GPU cells there.
+
+    >>> Resources(cpus=2, gpus=1, memory_gb=16).ray_options()
+    {'num_cpus': 2.0, 'num_gpus': 1.0, 'memory': 17179869184}
+    >>> Resources.for_device("cuda").gpus, Resources.for_device("cpu").gpus
+    (1.0, 0.0)
+    """
+
+    cpus: float = 1.0
+    gpus: float = 0.0
+    memory_gb: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name, value, low in (("cpus", self.cpus, 0.0), ("gpus", self.gpus, 0.0), ("memory_gb", self.memory_gb, 0.0)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or value < low:
+                raise ValueError(f"Resources.{name} must be a finite number >= {low:g}, got {value!r}")
+            object.__setattr__(self, name, float(value))
+        if self.cpus == 0 and self.gpus == 0:
+            raise ValueError("Resources needs cpus > 0 or gpus > 0 (a cell must run somewhere)")
+
+    @classmethod
+    def for_device(cls, device: str, *, cpus: float = 1.0, memory_gb: float = 0.0) -> Resources:
+        """One GPU per cell when ``device`` is ``"cuda"`` (or ``"cuda:N"``), none otherwise."""
+        return cls(cpus=cpus, gpus=1.0 if str(device).startswith("cuda") else 0.0, memory_gb=memory_gb)
+
+    def ray_options(self) -> dict[str, float | int]:
+        options: dict[str, float | int] = {"num_cpus": self.cpus, "num_gpus": self.gpus}
+        if self.memory_gb:
+            options["memory"] = int(self.memory_gb * 2**30)
+        return options
+
+
+def _cell_resources(resources: Resources | Callable[[Any], Resources] | None, config: Any) -> Resources:
+    chosen = resources(config) if callable(resources) and not isinstance(resources, Resources) else resources
+    chosen = Resources() if chosen is None else chosen
+    if not isinstance(chosen, Resources):
+        raise TypeError(f"resources must be a Resources or a function of a config returning one, got {chosen!r}")
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -330,7 +377,8 @@ def sweep(
     errors: str = "raise",
     desc: str | None = None,
     progress: bool = True,
-    gpus_per_cell: float = 0.0,
+    resources: Resources | Callable[[Any], Resources] | None = None,
+    gpus_per_cell: float | None = None,
 ) -> list[Any]:
     """Run ``fn(config)`` for every config; return the results in the order of ``configs``.
 
@@ -343,11 +391,18 @@ def sweep(
     cache: read and write the on-disk cache (``cache_dir``, default :func:`default_cache_dir`).
     errors: ``"raise"`` raises :class:`SweepError` after every other cell finished (their results
         are cached); ``"keep"`` returns :class:`CellFailure` objects in the failed places.
-    gpus_per_cell: GPUs requested per Ray task.
+    resources: what each cell needs (:class:`Resources`, or a function of its config returning one);
+        Ray schedules by it, so GPU cells go to nodes with GPUs. Default: one CPU, no GPU.
+    gpus_per_cell: shorthand for ``resources=Resources(gpus=gpus_per_cell)`` (not with ``resources``).
     """
     if errors not in ("raise", "keep"):
         raise ValueError(f"errors must be 'raise' or 'keep'; got {errors!r}")
     configs = list(configs)
+    if gpus_per_cell is not None:
+        if resources is not None:
+            raise ValueError("give either resources or gpus_per_cell, not both")
+        resources = Resources(gpus=gpus_per_cell)
+    cell_resources = [_cell_resources(resources, config) for config in configs]
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer; got {jobs!r}")
@@ -396,7 +451,7 @@ def sweep(
         elif chosen == "processes":
             _run_on_processes(fn, configs, todo, jobs, finish)
         else:
-            _run_on_ray(fn, configs, todo, jobs, gpus_per_cell, finish)
+            _run_on_ray(fn, configs, todo, jobs, cell_resources, finish)
     finally:
         bar.close()
         report.close()
@@ -475,19 +530,25 @@ def _run_on_processes(fn, configs, todo, jobs, finish) -> None:
     pool.shutdown(wait=True)
 
 
-def _run_on_ray(fn, configs, todo, jobs, gpus_per_cell, finish) -> None:
+def _run_on_ray(fn, configs, todo, jobs, cell_resources, finish) -> None:
+    """Each cell a Ray task with its resources; a task whose node dies is retried elsewhere by Ray.
+
+    Results are cached by this (driver) process as each cell finishes, so a cell that finished before
+    a node was lost is never submitted again, on this run or the next.
+    """
     try:
         import ray
     except ImportError as error:
         raise ImportError("backend='ray' needs Ray: pip install 'reprobook[ray]'") from error
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS")
-        if address:
+        if address and address != "local":
             ray.init(address=address, log_to_driver=False)
-        else:
+        else:  # a private local instance sized by ``jobs`` (RAY_ADDRESS=local included)
             ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False)
-    remote_call = ray.remote(num_cpus=1, num_gpus=gpus_per_cell)(_call)
-    pending = {remote_call.remote(fn, configs[index]): index for index in todo}
+    remote_call = ray.remote(max_retries=3)(_call)
+    pending = {remote_call.options(**cell_resources[index].ray_options()).remote(fn, configs[index]): index
+               for index in todo}
     while pending:
         done, _ = ray.wait(list(pending), num_returns=1)
         for ref in done:
