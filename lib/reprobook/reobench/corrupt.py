@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from reprobook.reobench.jpeg import jpeg_compress
+from reprobook.reobench.kernels import gaussian_taps, kernel_matrix, separable_filter
 from reprobook.reobench.noise import fbm
 
 __all__ = [
@@ -129,26 +130,18 @@ def salt_and_pepper_noise(images: torch.Tensor, severity: int, *, generator: Gen
 
 # ----- blur --------------------------------------------------------------------------------------------------
 
-def _gaussian_kernel(sigma: float, dtype: torch.dtype) -> torch.Tensor:
-    radius = int(4 * sigma + 0.5)
-    offsets = torch.arange(-radius, radius + 1, dtype=torch.float64)
-    kernel = torch.exp(-offsets ** 2 / (2 * sigma ** 2))
-    return (kernel / kernel.sum()).to(dtype)
+def _gaussian_radius(sigma: float) -> int:
+    return int(4 * sigma + 0.5)
 
 
 def blur_matrix(size: int, sigma: float, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """The (size, size) matrix of a 1-D Gaussian blur with edge-replicate padding folded in.
+    """The (size, size) matrix of a 1-D Gaussian blur (radius ⌊4σ + 0.5⌋) with edge-replicate padding folded in.
 
     >>> blur_matrix(5, 1.0).sum(dim=1).allclose(torch.ones(5))
     True
     """
-    kernel = _gaussian_kernel(sigma, torch.float64)
-    radius = (len(kernel) - 1) // 2
-    rows = torch.arange(size)[:, None].expand(size, len(kernel))
-    columns = (rows + torch.arange(-radius, radius + 1)[None]).clamp(0, size - 1)
-    matrix = torch.zeros(size, size, dtype=torch.float64)
-    matrix.index_put_((rows, columns), kernel.expand(size, -1).clone(), accumulate=True)
-    return matrix.to(dtype)
+    taps, offsets = gaussian_taps(sigma, _gaussian_radius(sigma))
+    return kernel_matrix(size, taps, offsets, dtype, border="replicate")
 
 
 def blur_with_sigma(images: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -156,10 +149,8 @@ def blur_with_sigma(images: torch.Tensor, sigma: float) -> torch.Tensor:
 
     Applied as two small matrix products, rows then columns, with the padding folded into the matrices.
     """
-    height, width = images.shape[2:]
-    rows = blur_matrix(height, sigma, images.dtype).to(images.device)
-    columns = blur_matrix(width, sigma, images.dtype).to(images.device)
-    return (rows @ images @ columns.T).clamp(0, 1)
+    taps, offsets = gaussian_taps(sigma, _gaussian_radius(sigma))
+    return separable_filter(images, taps, offsets, border="replicate").clamp(0, 1)
 
 
 def gaussian_blur(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None) -> torch.Tensor:

@@ -57,6 +57,7 @@ from reprobook.reobench.corrupt import (
     translate_by,
 )
 from reprobook.reobench.jpeg import jpeg_compress
+from reprobook.reobench.kernels import gaussian_taps, kernel_matrix, separable_filter
 from reprobook.reobench.noise import fbm
 
 __all__ = ["REOBENCH_TABLE", "OFFICIAL_FUNCTIONS", "REFERENCE_SIZE", "opencv_gaussian_sigma", "opencv_gaussian_kernel",
@@ -113,33 +114,9 @@ def opencv_gaussian_kernel(kernel_size: int) -> torch.Tensor:
     """
     if kernel_size in _OPENCV_SMALL_KERNELS:
         return torch.tensor(_OPENCV_SMALL_KERNELS[kernel_size], dtype=torch.float64)
-    sigma = opencv_gaussian_sigma(kernel_size)
-    offsets = torch.arange(kernel_size, dtype=torch.float64) - (kernel_size - 1) / 2
-    taps = torch.exp(-offsets ** 2 / (2 * sigma ** 2))
-    return taps / taps.sum()
-
-
-def _reflect101(index: torch.Tensor, size: int) -> torch.Tensor:
-    """OpenCV's default border (``gfedcb|abcdefgh|gfedcba``) for indices within one period."""
-    if size == 1:
-        return torch.zeros_like(index)
-    period = 2 * (size - 1)
-    index = torch.remainder(index, period)
-    return torch.where(index >= size, period - index, index)
-
-
-def kernel_matrix(size: int, taps: torch.Tensor, offsets: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """(size, size) matrix M with (M v)[p] = Σ_j taps[j] · v[reflect101(p + offsets[j])]: a 1-D filter as a product.
-
-    >>> m = kernel_matrix(4, torch.tensor([0.5, 0.5]), torch.tensor([-1, 0]))
-    >>> m[0].tolist(), m[3].tolist()
-    ([0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5])
-    """
-    rows = torch.arange(size)[:, None].expand(size, len(taps))
-    columns = _reflect101(rows + offsets[None].long(), size)
-    matrix = torch.zeros(size, size, dtype=torch.float64)
-    matrix.index_put_((rows, columns), taps.to(torch.float64).expand(size, -1).clone(), accumulate=True)
-    return matrix.to(dtype)
+    if kernel_size % 2 == 0:
+        raise ValueError(f"OpenCV's Gaussian kernel size must be odd, got {kernel_size}")
+    return gaussian_taps(opencv_gaussian_sigma(kernel_size), (kernel_size - 1) // 2)[0]
 
 
 def _layout_scale(images: torch.Tensor) -> float:
@@ -167,27 +144,19 @@ def gaussian_blur(images: torch.Tensor, severity: int, *, generator: GeneratorLi
     """OpenCV-style Gaussian blur (``sigma=0``): kernel 3 … 11 px, reflect-101 border; deterministic."""
     _check(images, severity)
     size = REOBENCH_TABLE["gaussian_blur"][severity - 1]
-    offsets = torch.arange(size) - size // 2
-    taps = opencv_gaussian_kernel(size)
-    height, width = images.shape[2:]
-    rows = kernel_matrix(height, taps, offsets, images.dtype)
-    columns = kernel_matrix(width, taps, offsets, images.dtype)
-    return (rows @ images @ columns.T).clamp(0, 1)
+    return separable_filter(images, opencv_gaussian_kernel(size), torch.arange(size) - size // 2).clamp(0, 1)
 
 
 def motion_blur(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None) -> torch.Tensor:
     """Horizontal box blur of 2 … 10 px (OpenCV ``filter2D`` anchor at the centre), reflect-101; deterministic."""
     _check(images, severity)
     size = REOBENCH_TABLE["motion_blur"][severity - 1]
-    offsets = torch.arange(size) - size // 2
-    columns = kernel_matrix(images.shape[3], torch.full((size,), 1 / size, dtype=torch.float64), offsets,
-                            images.dtype)
     # the generator's k × k kernel puts its row of ones at ⌊(k − 1)/2⌋ while filter2D anchors at ⌊k/2⌋: for even k
     # each output row reads the row above it
     row_offset = (size - 1) // 2 - size // 2
-    rows = kernel_matrix(images.shape[2], torch.ones(1, dtype=torch.float64), torch.tensor([row_offset]),
-                         images.dtype)
-    return (rows @ images @ columns.T).clamp(0, 1)
+    return separable_filter(images, torch.ones(1, dtype=torch.float64), torch.tensor([row_offset]),
+                            torch.full((size,), 1 / size, dtype=torch.float64),
+                            torch.arange(size) - size // 2).clamp(0, 1)
 
 
 def brightness_contrast(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None) -> torch.Tensor:
@@ -198,13 +167,7 @@ def brightness_contrast(images: torch.Tensor, severity: int, *, generator: Gener
 
 
 def _blur_sigma(images: torch.Tensor, sigma: float) -> torch.Tensor:
-    radius = max(1, int(math.ceil(2 * sigma)))
-    offsets = torch.arange(-radius, radius + 1)
-    taps = torch.exp(-offsets.double() ** 2 / (2 * sigma ** 2))
-    taps = taps / taps.sum()
-    height, width = images.shape[2:]
-    return kernel_matrix(height, taps, offsets, images.dtype) @ images @ kernel_matrix(width, taps, offsets,
-                                                                                       images.dtype).T
+    return separable_filter(images, *gaussian_taps(sigma, max(1, int(math.ceil(2 * sigma)))))
 
 
 def clouds(images: torch.Tensor, severity: int, *, generator: GeneratorLike = None) -> torch.Tensor:
