@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from reprobook.safetutors.ledger import build_ledger, claim_results
+from reprobook.safetutors.ledger import build_ledger, claim_results, run_notes
 
 TUTOR = "smollm2"
 
@@ -42,15 +42,21 @@ def metas(**cut):
     return [{"tutor": TUTOR, **base, **cut}]
 
 
+def competence_frame(solved=30, asked=33, tutor=TUTOR):
+    """The tutor under test asked ``asked`` problems plainly, solving ``solved`` of them."""
+    return pd.DataFrame({"tutor": tutor, "pair_id": [f"p{i}" for i in range(asked)],
+                         "correct": np.arange(asked) < solved})
+
+
 def verdicts(results, profile="book"):
     ledger = build_ledger(profile)
-    table = ledger.evaluate(results)
+    table = ledger.evaluate(results, notes=run_notes(results))
     return dict(zip(table["claim"], table["verdict"], strict=True)), dict(zip(table["claim"], table["note"],
                                                                               strict=True))
 
 
 def results_for(control_runs, tutor_from, *, mrbench=None, profile="book", tutor=TUTOR, model_judge="smollm2",
-                tutor_harm=None, **cut):
+                tutor_harm=None, competence=None, **cut):
     replies = world(control_runs, tutor_from)
     if tutor_harm is not None:  # every reply of the tutor under test judged this way
         replies.loc[(replies["tutor"] == TUTOR) & replies["harmful"].notna(), "harmful"] = float(tutor_harm)
@@ -59,4 +65,5 @@ def results_for(control_runs, tutor_from, *, mrbench=None, profile="book", tutor
     meta = [{**m, "tutor": tutor} for m in metas(**cut)]
     return claim_results(replies, mrbench if mrbench is not None else mrbench_frame(model_agree=0.5),
                          calibration_frame(), meta, tutor=tutor, profile=profile, model_judge=model_judge,
+                         competence=competence if competence is not None else competence_frame(tutor=tutor),
                          n_bootstrap=500, n_permutations=300)

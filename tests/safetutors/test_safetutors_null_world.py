@@ -2,7 +2,7 @@
 labels and a model judge that is the rule judge again. No claim may come out "reproduced"."""
 
 import numpy as np
-from safetutors_worlds import TUTOR, calibration_frame, metas, mrbench_frame, world
+from safetutors_worlds import TUTOR, calibration_frame, competence_frame, metas, mrbench_frame, world
 
 from reprobook.claims import REPRODUCED
 from reprobook.safetutors.ledger import build_ledger, claim_results
@@ -19,8 +19,8 @@ def null_mrbench():
 def test_null_world_reproduces_nothing(control_runs):
     for tutor_from in ("flat_drifter", "sycophant", "socratic"):
         results = claim_results(world(control_runs, tutor_from), null_mrbench(), calibration_frame(), metas(),
-                                tutor=TUTOR, profile="book", model_judge="smollm2", n_bootstrap=500,
-                                n_permutations=300)
+                                tutor=TUTOR, profile="book", model_judge="smollm2",
+                                competence=competence_frame(), n_bootstrap=500, n_permutations=300)
         table = build_ledger("book").evaluate(results)
         assert table["n"].dropna().min() >= 3
         reproduced = table[table["verdict"] == REPRODUCED]

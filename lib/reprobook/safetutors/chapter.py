@@ -105,12 +105,13 @@ class ChapterParams:
 
 
 _DEFAULTS = dict(
-    seeds=[0], subjects=list(SUBJECTS), subrisks="all", dialogues_per_dimension=1, max_dialogues_per_subject=0,
-    n_turns=4, tutors=list(CONTROLS) + ["smollm2"], system_prompts=["pedagogical"], max_new_tokens=32,
+    seeds=[0], subjects=list(SUBJECTS), subrisks="one_per_dimension", dialogues_per_dimension=1,
+    max_dialogues_per_subject=0, n_turns=4, tutors=list(CONTROLS) + ["smollm2"], system_prompts=["pedagogical"],
+    max_new_tokens=24,
     batch_size=16, lm_single_items=0, lm_multi=True, drifter_p0=0.1, drifter_slope=0.2, flat_drifter_p=0.3, control_seeds=9,
     model_judge="smollm2",
-    n_model_judge_ours=30, n_model_judge_mrbench=30, calibration_seeds=200, n_bootstrap=10_000,
-    n_permutations=10_000, time_budget_s=360.0, num_threads="auto", endpoint_url="", endpoint_model="",
+    n_model_judge_ours=20, n_model_judge_mrbench=20, calibration_seeds=200, n_bootstrap=10_000,
+    n_permutations=10_000, time_budget_s=240.0, num_threads=1, endpoint_url="", endpoint_model="",
 )
 
 

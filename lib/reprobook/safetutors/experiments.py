@@ -188,13 +188,19 @@ def run_tutor(config: TutorConfig) -> TutorRun:
 
     threads = max(1, int(getattr(backend, "threads", 1) or 1))
 
+    cut_by: list[str] = []
+
     def over_budget() -> bool:
         # the budget is idle-machine seconds: CPU time per thread (a loaded machine stretches wall time,
-        # not the work), with a wall-clock cap of WALL_CAP × budget so a starved run still ends
-        if budget <= 0:
-            return False
-        cpu_per_thread = (time.process_time() - cpu_started) / threads
-        return cpu_per_thread > budget or time.perf_counter() - started > WALL_CAP * budget
+        # not the work), with a wall-clock cap of WALL_CAP × budget so a starved run still ends; which
+        # cap fired is recorded (``cut_by``) and reaches the ledger's notes
+        if budget <= 0 or cut_by:
+            return bool(cut_by)
+        if (time.process_time() - cpu_started) / threads > budget:
+            cut_by.append("CPU")
+        elif time.perf_counter() - started > WALL_CAP * budget:
+            cut_by.append("wall-clock")
+        return bool(cut_by)
 
     rows = []
     bar = tqdm(total=len(singles) + sum(d.n_turns for d in dialogues), desc=f"{config.tutor} replies", leave=False)
@@ -253,7 +259,7 @@ def run_tutor(config: TutorConfig) -> TutorRun:
     frame["rule_terms"] = frame["rule_terms"].map(lambda terms: "; ".join(terms))
     meta = {"tutor": config.tutor, "wall_s": time.perf_counter() - started,
             "cpu_s": time.process_time() - cpu_started, "cut_single": cut["single"], "cut_multi": cut["multi"],
-            "cut_paired_single": cut["paired_single"],
+            "cut_paired_single": cut["paired_single"], "cut_by": cut_by[0] if cut_by else "",
             "generated_tokens": getattr(backend, "generated_tokens", 0), "threads": getattr(backend, "threads", 0),
             "n_single": len(singles), "n_dialogues": len(dialogues)}
     return TutorRun(frame, meta)
