@@ -94,3 +94,25 @@ def test_claim_results_per_seed_and_guards():
     assert row["verdict"] == NOT_TESTABLE and "fewer than the 3" in row["note"]
     row = table.set_index("claim").loc["conditioning_matters"]
     assert row["verdict"] == NOT_TESTABLE and "not run" in row["note"]
+
+
+def test_a_seed_that_never_learnt_is_left_out_and_counted_in_the_note():
+    # seed 2 of FT never learnt task 0 (end score 0): its relative forgetting is undefined
+    never = {2: [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.3], [0.0, 0.5]]}
+    frames_in = {"FT": {**FT, **never}, "PackNet": PACKNET}
+    evals, tasks = _frames(frames_in)
+    assert math.isnan(meal_ledger.relative_forgetting(evals, tasks, "FT")[2])
+    summary = pd.DataFrame([{"run": run, "seed": seed, "level": 1, "A": float(np.mean(matrix[-1]))}
+                            for run, by_seed in frames_in.items() for seed, matrix in by_seed.items()])
+    frames = {"evals": evals, "tasks": tasks, "train": pd.DataFrame(columns=["run", "task"])}
+    results = meal_ledger.claim_results(summary, frames, pd.DataFrame())
+    # the two seeds that learnt task 0 give the estimate; the NaN does not swallow it
+    assert results["ft_relative_forgetting"].values == pytest.approx((0.75, 1.0))
+    notes = meal_ledger.claim_notes(frames)
+    assert "FT: 1 of 3 seeds left out" in notes["ft_forgets"]
+    assert "oewc_retains" in notes and "FT: 1 of 3" in notes["oewc_retains"]
+    table = meal_ledger.build_ledger("book").evaluate(results, notes=notes).set_index("claim")
+    assert "1 of 3 seeds left out" in table.loc["ft_forgets", "note"]
+    # nothing left out: no note
+    evals, tasks = _frames({"FT": FT, "PackNet": PACKNET})
+    assert meal_ledger.claim_notes({"evals": evals, "tasks": tasks}) == {}

@@ -31,13 +31,15 @@ from reprobook.claims import MINIATURE, AtLeast, AtMost, Check, Claim, Control, 
 from reprobook.meal.metrics import FORGETTING_FORMULAS, auc_loss, forgetting, smoothed_auc
 from reprobook.meal.packnet import capacity_used
 
-__all__ = ["build_ledger", "claim_results", "run_frames", "noise_floor", "learnt_guard", "relative_forgetting",
-           "LABELS", "NOISE_SIGMAS"]
+__all__ = ["build_ledger", "claim_results", "claim_notes", "run_frames", "noise_floor", "learnt_guard",
+           "relative_forgetting", "LABELS", "NOISE_SIGMAS", "FORGETTING_CLAIMS"]
 
 #: run labels the claims read (see :func:`reprobook.meal.chapter.run_label`)
 LABELS = {"ft": "FT", "ewc": "EWC", "online_ewc": "Online EWC", "packnet": "PackNet"}
 #: the noise floor is the untrained score plus this many standard deviations of frozen re-evaluations
 NOISE_SIGMAS = 2.0
+#: the forgetting claims: claim id -> (the run it measures, its control run)
+FORGETTING_CLAIMS = {"ft_forgets": ("FT", "PackNet"), "oewc_retains": ("Online EWC", "FT")}
 NO_CONDITIONING = " (no task id, single head)"
 NO_TASK_ID = " (no task id)"
 SINGLE_HEAD = " (single head)"
@@ -244,7 +246,9 @@ def claim_results(summary: pd.DataFrame, frames: dict[str, pd.DataFrame], plasti
         return learnt_guard(level1, tasks, labels, floor, spread)
 
     def rel(run: str) -> list[float]:
-        return relative_forgetting(evals, tasks, run, forgetting_formula) if run in runs else []
+        """Per seed, the seeds whose earlier tasks were never learnt left out (see :func:`claim_notes`)."""
+        values = relative_forgetting(evals, tasks, run, forgetting_formula) if run in runs else []
+        return [value for value in values if math.isfinite(value)]
 
     def first_task_gain(run: str, other: str) -> claims.Estimate:
         if run not in runs or other not in runs:
@@ -329,6 +333,30 @@ def claim_results(summary: pd.DataFrame, frames: dict[str, pd.DataFrame], plasti
     results["packnet_slices"] = bool(owners) and all(slices)
     results["identical_task_one"] = _identical_first_task(train)
     return results
+
+
+def claim_notes(frames: dict[str, pd.DataFrame], forgetting_formula: str = "classic") -> dict[str, str]:
+    """Run-time notes of the forgetting claims: how many seeds each measured or control run left out
+    because a task before the last was never learnt there (relative forgetting undefined, NaN).
+
+    For :meth:`reprobook.claims.Ledger.evaluate`'s ``notes``; a claim with nothing left out gets none.
+    """
+    evals, tasks = frames["evals"], frames["tasks"]
+    runs = set(evals["run"]) if len(evals) else set()
+    notes = {}
+    for claim_id, labels in FORGETTING_CLAIMS.items():
+        parts = []
+        for run in labels:
+            if run not in runs:
+                continue
+            values = relative_forgetting(evals, tasks, run, forgetting_formula)
+            dropped = sum(not math.isfinite(value) for value in values)
+            if dropped:
+                parts.append(f"{run}: {dropped} of {len(values)} seeds left out of relative forgetting (an earlier "
+                             "task never learnt on that seed: nothing to forget)")
+        if parts:
+            notes[claim_id] = "; ".join(parts)
+    return notes
 
 
 def _identical_first_task(train: pd.DataFrame) -> bool:
