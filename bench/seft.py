@@ -1,134 +1,149 @@
-"""Hot paths of the seft chapter, each beside a baseline measured in the same run (1 thread, CPU time).
+"""Hot paths of the seft chapter against the strongest reference for each job, interleaved (1 thread).
 
-Run: python bench/seft.py [--quick]. Targets (chapter brief §6): SparseGPT ≤ 2 CPU-s per 384 × 1,536
-layer at B = 128, its achieved GFLOP/s reported as a fraction of a same-size ``torch.mm``; Wanda and
-magnitude ≪ 0.3 s per layer; one SEFT topology update < 5 % of ΔT × step time.
+Run: python bench/seft.py [--quick]. Each comparison runs its candidates interleaved for several
+rounds (:func:`reprobook.benchmark.compare`) and reports the speed ratio reference ÷ candidate with a
+bootstrap interval; the record goes to ``bench/records/seft.json`` (not in quick mode).
+
+1. **The sparse-delta layer** (forward + backward of :class:`~reprobook.seft.delta.SparseDeltaLinear`)
+   against its roofline, a plain dense ``torch.nn.functional.linear`` forward + backward of the same
+   layer with a trainable weight: the delta pays a scatter-add of its k values and the mask product
+   on top of the dense products, so it is expected to be *slower* than the roofline (ratio < 1);
+   the question is by how much.
+2. **A training step** of SEFT (its δ, AdamW on O(k) state, the gradient window and the topology update
+   every ΔT steps, all through :class:`reprobook.seft.train.Training`, the code the chapter's repair
+   and cost runs use) against a dense fine-tuning step with torch's own ``AdamW`` on every weight.
+   This is the same measurement as claim S11 (time efficiency), over ΔT-step cycles. At these model
+   sizes ours is *slower* than the reference: AdamW over every weight of a 0.2 M-parameter model is
+   cheap, so SEFT saves little in the optimizer, while it pays for the scatter-add and mask product in
+   every forward pass and, inside each gradient window, for the dense weight gradient (retained on
+   the materialised weight) plus the drop/grow/adapt sorting of the update. The saving the paper
+   claims needs optimizer and gradient state that dominate the step, as in a 7B model.
+3. **SparseGPT** on one layer (given H) against a same-size ``torch.mm`` roofline: the printed
+   fraction is achieved GFLOP/s (≈ C³ + 2RC² + 2RCB flops) ÷ the ``torch.mm`` rate; the brief's target
+   is ≤ 2 CPU-s per 384 × 1,536 layer at B = 128.
+4. **The Wanda mask** (per-row top-k of |W|·‖x‖) against ``torch.topk`` + ``scatter_`` on the same
+   scores, the one-liner anyone would write (target: ≪ 0.3 s per layer).
 """
 
 from __future__ import annotations
 
-import argparse
-import time
+from dataclasses import replace
 
-import numpy as np
-import pandas as pd
 import torch
 
-from reprobook.seft.delta import SEFT, SEFTSettings, SparseDeltaLinear, random_support
+from reprobook.benchmark import BenchResult, compare, quick_mode, write_record
+from reprobook.seft.chapter import validate_parameters
+from reprobook.seft.delta import SparseDeltaLinear, random_support
 from reprobook.seft.model import GPTConfig, ShakeGPT
-from reprobook.seft.prune import magnitude_mask, sparsegpt, wanda_mask
-from reprobook.seft.train import LoRALinear
+from reprobook.seft.prune import prune_model, sparsegpt, wanda_mask
+from reprobook.seft.text import load_corpus
+from reprobook.seft.train import Training
 
 
-def cpu_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return float(np.median(times))
+def bench_delta_layer(d_in: int, d_out: int, tokens: int, rounds: int) -> BenchResult:
+    generator = torch.Generator().manual_seed(0)
+    weight = torch.randn(d_out, d_in, generator=generator)
+    mask = torch.rand(d_out, d_in, generator=generator) >= 0.7
+    delta = SparseDeltaLinear(weight, mask, random_support(mask, 4 * (d_in + d_out), generator))
+    dense = torch.nn.Parameter(weight * mask)
+    x = torch.randn(tokens, d_in, generator=generator)
+
+    def ours() -> None:
+        delta(x).sum().backward()
+        delta.delta.grad = None
+
+    def roofline() -> None:
+        torch.nn.functional.linear(x, dense).sum().backward()
+        dense.grad = None
+
+    calls = {"dense F.linear fwd+bwd (roofline)": lambda: [roofline() for _ in range(20)],
+             "SparseDeltaLinear fwd+bwd": lambda: [ours() for _ in range(20)]}
+    return compare(calls, reference="dense F.linear fwd+bwd (roofline)", name=f"sparse-delta layer {d_out}×{d_in}",
+                   work=20 * tokens, unit="tokens", rounds=rounds, warmup=1,
+                   notes="ours < 1× is expected: the delta adds a scatter-add and a mask product to the dense GEMMs")
 
 
-def bench_pruners(sizes, blocks, repeats: int) -> pd.DataFrame:
-    rows = []
-    tokens = 4096
-    for rows_, columns in sizes:
-        g = torch.Generator().manual_seed(0)
-        x = torch.randn(tokens, columns, generator=g)
-        weight = torch.randn(rows_, columns, generator=g)
-        hessian = 2 * x.T @ x / tokens
-        mm_s = cpu_time(lambda: torch.mm(weight, hessian), repeats)  # noqa: B023
-        mm_rate = 2 * rows_ * columns * columns / mm_s
-        for block in blocks:
-            seconds = cpu_time(lambda: sparsegpt(weight, hessian, 0.5, block=block), repeats)  # noqa: B023
-            flops = columns ** 3 + 2 * rows_ * columns ** 2 + 2 * rows_ * columns * block
-            rows.append({"part": "sparsegpt (given H)", "R": rows_, "C": columns, "B": block, "cpu_s": seconds,
-                         "gflops": flops / seconds / 1e9, "fraction_of_mm": flops / seconds / mm_rate})
-        norms = x.pow(2).sum(0)
-        rows.append({"part": "wanda", "R": rows_, "C": columns,
-                     "cpu_s": cpu_time(lambda: wanda_mask(weight, norms, 0.5), repeats)})  # noqa: B023
-        rows.append({"part": "magnitude", "R": rows_, "C": columns,
-                     "cpu_s": cpu_time(lambda: magnitude_mask(weight, 0.5), repeats)})  # noqa: B023
-    return pd.DataFrame(rows)
+def bench_training_step(profile: str, rounds: int) -> BenchResult:
+    """SEFT vs dense fine-tuning (torch AdamW) on the profile's model size, ΔT-step cycles."""
+    params = validate_parameters(**({"profile": profile} | ({"layers": 2, "d": 64, "update_every": 5, "window": 3,
+                                                             "steps": 20, "batch": 16} if quick_mode() else {})))
+    corpus = load_corpus()
+    config = params.base
+    every = config.seft.update_every
+    trainings = {}
+    for method in ("dense_ft", "seft"):
+        model = ShakeGPT(GPTConfig(vocab=corpus.tokenizer.vocab_size, layers=params.pretrain.layers,
+                                   d=params.pretrain.d, heads=params.pretrain.heads, context=params.pretrain.context))
+        with torch.no_grad():
+            masks = prune_model(model, "magnitude", config.sparsity, None)
+        method_config = replace(config, method=method)
+        trainings[method] = (Training(model, masks, method_config, (rounds + 2) * every), [0])
+
+    def cycle(method: str) -> None:
+        training, done = trainings[method]
+        for _ in range(every):
+            done[0] += 1
+            training.step(corpus.milton_train, done[0])
+
+    return compare({"dense FT, torch AdamW": lambda: cycle("dense_ft"), "SEFT (δ + topology)": lambda: cycle("seft")},
+                   reference="dense FT, torch AdamW", name=f"training step, {params.pretrain.layers} layers d = "
+                   f"{params.pretrain.d} ({every}-step cycles incl. one topology update)",
+                   work=every, unit="steps", rounds=rounds, warmup=1, targets={"SEFT (δ + topology)": 1.0},
+                   notes="the measurement behind claim S11; the target ≥ 1× is the paper's 'superior time efficiency'; "
+                         "below 1× here: see the docstring (scatter-add, mask product and the dense gradient window "
+                         "outweigh the optimizer saving at this size)")
 
 
-def _model(method: str, layers: int, d: int):
-    model = ShakeGPT(GPTConfig(vocab=85, layers=layers, d=d, heads=4, context=64))
-    adapters = {}
-    if method != "dense_ft":
-        for parameter in model.parameters():
-            parameter.requires_grad_(False)
-        for i, block in enumerate(model.blocks):
-            for name in ("q", "k", "v", "o", "up", "down"):
-                weight = getattr(block, name).weight.detach()
-                mask = weight.abs() > weight.abs().median()
-                if method == "lora":
-                    module = LoRALinear(weight * mask, 4, torch.Generator().manual_seed(0))
-                else:
-                    support = random_support(mask, 4 * sum(weight.shape), torch.Generator().manual_seed(0))
-                    module = SparseDeltaLinear(weight, mask, support)
-                setattr(block, name, module)
-                adapters[f"{i}.{name}"] = module
-    return model, adapters
+def bench_sparsegpt(rows: int, columns: int, block: int, rounds: int) -> tuple[BenchResult, float]:
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(4 * columns, columns, generator=generator)
+    weight = torch.randn(rows, columns, generator=generator)
+    hessian = 2 * x.T @ x / len(x)
+    flops = columns ** 3 + 2 * rows * columns ** 2 + 2 * rows * columns * block
+    mm_name = "10 × torch.mm R×C·C×C (roofline)"
+    result = compare({mm_name: lambda: [torch.mm(weight, hessian) for _ in range(10)],
+                      "sparsegpt": lambda: sparsegpt(weight, hessian, 0.5, block=block)},
+                     reference=mm_name, name=f"SparseGPT {rows}×{columns}, B = {block}",
+                     work=1, unit="layers", rounds=rounds, warmup=1)
+    seconds = result.candidates["sparsegpt"].median
+    mm_rate = 10 * 2 * rows * columns ** 2 / result.candidates[mm_name].median
+    fraction = flops / seconds / mm_rate
+    result.notes = (f"achieved {flops / seconds / 1e9:.2f} GFLOP/s = {fraction:.2f} of torch.mm's rate; "
+                    f"{seconds:.3f} s per layer (median wall; target ≤ 2 CPU-s at 384 × 1,536, B = 128)")
+    return result, fraction
 
 
-def _one_method(method: str, layers: int, d: int, steps: int, repeats: int, x: torch.Tensor) -> tuple[dict, float]:
-    torch.manual_seed(0)
-    model, adapters = _model(method, layers, d)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(trainable, lr=1e-3)
-    controller = None
-    if method == "seft":
-        controller = SEFT(adapters, optimizer, 100, SEFTSettings(update_every=20, window=1, first_full=False))
+def bench_wanda(rows: int, columns: int, rounds: int) -> BenchResult:
+    generator = torch.Generator().manual_seed(0)
+    weight = torch.randn(rows, columns, generator=generator)
+    norms = torch.rand(columns, generator=generator)
+    keep = columns - int(0.5 * columns)
 
-    def step(update: bool = False) -> float:
-        if update:
-            controller.before_step(20)
-        loss = model.loss(x, x)
-        optimizer.zero_grad()
-        loss.backward()
-        if update:
-            controller.after_backward()
-        optimizer.step()
-        start = time.process_time()
-        if update:
-            controller.after_step(20)
-        return time.process_time() - start
+    def topk_one_liner() -> torch.Tensor:
+        scores = weight.abs() * norms.sqrt()
+        return torch.zeros_like(weight, dtype=torch.bool).scatter_(1, scores.topk(keep, dim=1).indices, True)
 
-    step()
-    seconds = cpu_time(lambda: [step() for _ in range(steps)], repeats) / steps
-    overhead = float("nan")
-    if controller is not None:
-        update_s = float(np.median([step(update=True) for _ in range(repeats)]))
-        overhead = update_s / (controller.settings.update_every * seconds)
-    row = {"method": method, "cpu_s_per_step": seconds, "optimizer_floats": 2 * sum(p.numel() for p in trainable)}
-    return row, overhead
-
-
-def bench_training(layers: int, d: int, steps: int, repeats: int) -> tuple[pd.DataFrame, float]:
-    """s/step and optimizer-state floats of dense FT, LoRA (r = 4) and SEFT; SEFT update overhead."""
-    x = torch.randint(0, 85, (32, 64), generator=torch.Generator().manual_seed(0))
-    results = [_one_method(method, layers, d, steps, repeats, x) for method in ("dense_ft", "lora", "seft")]
-    return pd.DataFrame([row for row, _ in results]), results[-1][1]
+    assert torch.equal(topk_one_liner(), wanda_mask(weight, norms, 0.5))  # the same mask (no ties here)
+    return compare({"torch.topk + scatter_": topk_one_liner, "wanda_mask": lambda: wanda_mask(weight, norms, 0.5)},
+                   reference="torch.topk + scatter_", name=f"Wanda mask {rows}×{columns}", work=1, unit="layers",
+                   rounds=rounds, warmup=1)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="small sizes, 3 repeats")
-    args = parser.parse_args()
     torch.set_num_threads(1)
-    repeats = 3 if args.quick else 5
-    sizes = [(256, 256), (384, 384)] if args.quick else [(r, c) for r in (256, 384, 1024, 1536)
-                                                          for c in (256, 384, 1024, 1536)]
-    blocks = (32, 128) if args.quick else (32, 64, 128)
-    pd.set_option("display.width", 160)
-    print(bench_pruners(sizes, blocks, repeats).round(4).to_string(index=False))
-    training, overhead = bench_training(2 if args.quick else 4, 64 if args.quick else 128, 3 if args.quick else 5,
-                                        repeats)
-    dense = float(training.cpu_s_per_step[training.method == "dense_ft"].iloc[0])
-    training["ratio_to_dense_ft"] = training.cpu_s_per_step / dense
-    print(training.round(4).to_string(index=False))
-    print(f"SEFT topology update / (ΔT × step time) = {overhead:.3f} (target < 0.05)")
+    quick = quick_mode()
+    rounds = 3 if quick else 9
+    results = [bench_delta_layer(96, 384, 512, rounds), bench_training_step("book", rounds)]
+    sizes = [(256, 256)] if quick else [(384, 1536), (1536, 384), (1024, 1024)]
+    for rows, columns in sizes:
+        for block in ((32,) if quick else (32, 128)):
+            results.append(bench_sparsegpt(rows, columns, block, rounds)[0])
+        results.append(bench_wanda(rows, columns, rounds))
+    for result in results:
+        print(result.report(), end="\n\n")
+    path = write_record(results, "seft")
+    if path is not None:
+        print(f"record: {path}")
 
 
 if __name__ == "__main__":

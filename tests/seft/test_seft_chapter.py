@@ -12,7 +12,7 @@ from reprobook.seft.train import evaluate
 
 
 @pytest.mark.parametrize(("name", "value"), [("schedule", "step"), ("adaptation", "gradient"), ("rank", 0),
-                                             ("methods", ["seft", "spp"]), ("d", 50), ("window", 50),
+                                             ("methods", ["seft", "sqft"]), ("d", 50), ("window", 50),
                                              ("prune_sparsities", [1.5])])
 def test_validate_parameters_names_the_parameter(name, value):
     with pytest.raises(ParameterError, match=name if name != "d" else "'d'"):
@@ -37,13 +37,13 @@ def test_size_parameters_have_a_documented_maximum(name, value):
 def test_grid_sizes():
     params = chapter.validate_parameters()
     configs = params.repair_configs()
-    assert len(configs) == 6 + 4 * 3  # all methods for seed 0, three methods for seeds 1-4
+    assert len(configs) == 7 + 4 * 2  # all methods for seed 0, four methods for seeds 1-2
     assert params.ablation_configs() == []
-    assert len(chapter.validate_parameters(run_ablations=True).ablation_configs()) == 15
+    assert len(chapter.validate_parameters(run_ablations=True).ablation_configs()) == 9
     prune = params.prune_configs()
     at_half = [c for c in prune if c.sparsity == 0.5]
     # magnitude once; Wanda, SparseGPT and the permuted-norm control once per calibration draw (seed)
-    assert len(at_half) == 1 + 3 * 5
+    assert len(at_half) == 1 + 3 * 3
     assert {c.calibration_seed for c in at_half if c.pruner == "wanda_permuted"} == set(params.seeds)
     assert len(prune) == len(at_half) + 2 * 3
 

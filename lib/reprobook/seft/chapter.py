@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from reprobook.devices import check_device, torch_device
 from reprobook.params import (
     ParameterError,
     check_bool,
@@ -40,13 +41,13 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "adapt_random": {"adaptation": "random"},
 }
 DEFAULTS: dict[str, Any] = {
-    "profile": "book", "layers": 3, "d": 96, "heads": 4, "context": 64, "pretrain_steps": 600,
+    "profile": "book", "layers": 2, "d": 96, "heads": 4, "context": 64, "pretrain_steps": 600,
     "pretrain_batch": 32, "pruners": ["magnitude", "wanda", "sparsegpt"], "prune_sparsities": [0.5, 0.7, 0.9],
-    "repair_sparsities": [0.7], "repair_pruner": "wanda", "methods": list(METHODS), "seeds": [0, 1, 2, 3, 4],
-    "multi_seed_methods": ["lora", "static_delta", "seft"], "steps": 150, "batch": 32, "lr": 1e-3,
+    "repair_sparsities": [0.7], "repair_pruner": "wanda", "methods": list(METHODS), "seeds": [0, 1, 2],
+    "multi_seed_methods": ["lora", "spp", "static_delta", "seft"], "steps": 120, "batch": 16, "lr": 1e-3,
     "lr_adapter": 3e-3, "rank": 4, "update_every": 20, "window": 5, "zeta0": 0.2, "schedule": "linear",
     "selection_duration": 1.0, "resurrect": True, "adaptation": "sensitivity", "drop_mode": "discard",
-    "run_ablations": False, "n_calibration": 32, "eval_windows": 128, "time_budget_s": 120.0,
+    "run_ablations": False, "n_calibration": 32, "eval_windows": 128, "time_budget_s": 120.0, "device": "cpu",
 }
 
 
@@ -65,6 +66,8 @@ class Parameters:
     multi_seed_methods: tuple[str, ...]
     base: RepairConfig
     run_ablations: bool
+    #: the resolved torch device ("cpu" or "cuda") of pre-training and the repair runs
+    device: str = "cpu"
 
     def prune_configs(self) -> list[PruneConfig]:
         """Every pruner at every sparsity; at s = 0.5 (claim S1) each calibration draw (one per seed) and
@@ -99,7 +102,7 @@ class Parameters:
     def cost_configs(self) -> list[RepairConfig]:
         """Claims S8 and S11: each compared method at the repair sparsity, for the first three seeds."""
         sparsity = self.repair_sparsities[-1]
-        return [replace(self.base, method=method, sparsity=sparsity, seed=seed)
+        return [replace(self.base, method=method, sparsity=sparsity, seed=seed, device="cpu")  # the CPU allocator
                 for seed in self.seeds[:3] for method in COST_METHODS]
 
     def csr_config(self) -> CSRConfig:
@@ -126,6 +129,7 @@ def validate_parameters(**given: Any) -> Parameters:
     """Check every notebook parameter (names, types, ranges) before any compute."""
     check_known(given, DEFAULTS, where="the seft chapter")
     values = {**DEFAULTS, **given}
+    device = torch_device(check_device(values["device"]))
     d = check_int("d", values["d"], minimum=16, maximum=MAXIMA["d"])
     heads = check_int("heads", values["heads"], minimum=1, maximum=MAXIMA["heads"])
     if d % heads:
@@ -134,7 +138,8 @@ def validate_parameters(**given: Any) -> Parameters:
         layers=check_int("layers", values["layers"], minimum=1, maximum=MAXIMA["layers"]), d=d, heads=heads,
         context=check_int("context", values["context"], minimum=8, maximum=MAXIMA["context"]),
         steps=check_int("pretrain_steps", values["pretrain_steps"], minimum=10, maximum=MAXIMA["pretrain_steps"]),
-        batch=check_int("pretrain_batch", values["pretrain_batch"], minimum=1, maximum=MAXIMA["pretrain_batch"]))
+        batch=check_int("pretrain_batch", values["pretrain_batch"], minimum=1, maximum=MAXIMA["pretrain_batch"]),
+        device=device)
     update_every = check_int("update_every", values["update_every"], minimum=1, maximum=MAXIMA["update_every"])
     window = check_int("window", values["window"], minimum=1, maximum=MAXIMA["window"])
     if window > update_every:
@@ -157,7 +162,7 @@ def validate_parameters(**given: Any) -> Parameters:
         eval_windows=check_int("eval_windows", values["eval_windows"], minimum=8, maximum=MAXIMA["eval_windows"]),
         eval_every=max(1, steps // 3),
         time_budget_s=check_float("time_budget_s", values["time_budget_s"], minimum=0.0,
-                                  maximum=MAXIMA["time_budget_s"]))
+                                  maximum=MAXIMA["time_budget_s"]), device=device)
     seeds = tuple(check_int_list("seeds", values["seeds"], minimum=0, maximum=MAXIMA["seed"]))
     if len(seeds) > MAXIMA["seeds"]:
         raise ParameterError(f"parameter 'seeds' may list at most {MAXIMA['seeds']} seeds, got {len(seeds)}")
@@ -171,7 +176,7 @@ def validate_parameters(**given: Any) -> Parameters:
         repair_pruner=base.pruner, methods=tuple(check_subset("methods", values["methods"], METHODS)),
         seeds=seeds, multi_seed_methods=tuple(check_subset("multi_seed_methods", values["multi_seed_methods"],
                                                            METHODS, min_size=0)),
-        base=base, run_ablations=check_bool("run_ablations", values["run_ablations"]))
+        base=base, run_ablations=check_bool("run_ablations", values["run_ablations"]), device=device)
 
 
 def summarise_repair(rows: pd.DataFrame) -> pd.DataFrame:

@@ -51,7 +51,7 @@ def random_support(mask: torch.Tensor, k: int, generator: torch.Generator) -> to
     active = torch.nonzero(mask.flatten()).flatten()
     if k > len(active):
         raise ValueError(f"k = {k} exceeds the {len(active)} active weights")
-    return active[torch.randperm(len(active), generator=generator)[:k]].sort().values
+    return active[torch.randperm(len(active), generator=generator)[:k].to(active.device)].sort().values
 
 
 class SparseDeltaLinear(nn.Module):
@@ -62,7 +62,7 @@ class SparseDeltaLinear(nn.Module):
         self.register_buffer("base", (base.detach() * mask).clone())
         self.register_buffer("mask", mask.detach().clone().bool())
         self.register_buffer("index", index.detach().clone().long())
-        self.delta = nn.Parameter(torch.zeros(len(index), dtype=base.dtype))
+        self.delta = nn.Parameter(torch.zeros(len(index), dtype=base.dtype, device=base.device))
         # the dense gradient accumulator exists only inside an update window (memory: O(k) outside it)
         self.grad_sum: torch.Tensor | None = None
         self.capture = False
@@ -102,7 +102,7 @@ class SparseDeltaLinear(nn.Module):
     @torch.no_grad()
     def dead_slots(self) -> int:
         """Active positions (M = 1) whose weight is exactly 0 and that are not δ slots: wasted budget."""
-        is_slot = torch.zeros(self.base.numel(), dtype=torch.bool)
+        is_slot = torch.zeros(self.base.numel(), dtype=torch.bool, device=self.base.device)
         is_slot[self.index] = True
         return int((self.mask.flatten() & (self.weight().flatten() == 0) & ~is_slot).sum())
 
@@ -251,7 +251,7 @@ class SEFT:
                 record["kept_sensitivity"] = float((theta * gradient)[still].abs().mean())
             reseat_optimizer_state(self._state(layer), keep, len(grown))
             layer.index.copy_(new_index)
-            layer.delta.copy_(torch.cat([layer.delta[keep], torch.zeros(len(grown), dtype=layer.delta.dtype)]))
+            layer.delta.copy_(torch.cat([layer.delta[keep], layer.delta.new_zeros(len(grown))]))
             record.update(grown=len(grown), resurrected=len(resurrected), removed=len(change.removed),
                           dead_removed=change.dead, restored=len(change.restored))
         nnz = int(layer.mask.sum())
@@ -275,7 +275,7 @@ def _magnitude(theta: torch.Tensor, gradient: torch.Tensor, generator: torch.Gen
 
 
 def _random(theta: torch.Tensor, gradient: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    return torch.rand(theta.shape, generator=generator, dtype=torch.float64)
+    return torch.rand(theta.shape, generator=generator, dtype=torch.float64).to(theta.device)
 
 
 #: the adaptation criteria, one small function each (lower scores are removed first)
@@ -342,8 +342,8 @@ def adapt_to_budget(mask: torch.Tensor, theta: torch.Tensor, gradient: torch.Ten
     dead = mask & (theta == 0) & ~is_slot
     mask &= ~dead
     excess = int(mask.sum()) - target
-    removed = torch.empty(0, dtype=torch.long)
-    restored = torch.empty(0, dtype=torch.long)
+    removed = torch.empty(0, dtype=torch.long, device=mask.device)
+    restored = torch.empty(0, dtype=torch.long, device=mask.device)
     if excess > 0:
         removable = mask & ~is_slot
         scores = torch.where(removable, criterion.double(), torch.full_like(criterion, math.inf, dtype=torch.float64))
@@ -362,4 +362,4 @@ def adapt_to_budget(mask: torch.Tensor, theta: torch.Tensor, gradient: torch.Ten
 def reseat_optimizer_state(states: list[torch.Tensor], keep: torch.Tensor, grown: int) -> None:
     """Adam's moments follow the kept δ entries; the grown entries start at zero (no seeding)."""
     for tensor in states:
-        tensor.copy_(torch.cat([tensor[keep], torch.zeros(grown, dtype=tensor.dtype)]))
+        tensor.copy_(torch.cat([tensor[keep], tensor.new_zeros(grown)]))

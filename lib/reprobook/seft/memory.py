@@ -21,21 +21,13 @@ from dataclasses import replace
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from reprobook.seft.delta import SEFT
 from reprobook.seft.text import batch_at, load_corpus
-from reprobook.seft.train import (
-    ADAPTER_SEED_OFFSET,
-    DATA_SEED_OFFSET,
-    RepairConfig,
-    _schedule,
-    prepare_method,
-    pruned_model,
-)
+from reprobook.seft.train import RepairConfig, Training, one_thread, pruned_model
 
 __all__ = ["allocated_bytes", "PeakMemory", "run_cost", "COST_METHODS"]
 
 #: the methods whose training cost is compared (the claims' subjects, comparators and controls)
-COST_METHODS = ("seft", "static_delta", "lora", "static_mask_ft", "dense_ft")
+COST_METHODS = ("seft", "lora", "spp", "static_mask_ft", "dense_ft")
 
 
 class _MallInfo2(ctypes.Structure):
@@ -79,20 +71,9 @@ class PeakMemory(TorchDispatchMode):
         return out
 
 
-def _cycle(model, optimizer, scheduler, controller, stream, config: RepairConfig, data, first_step: int) -> None:
-    for step in range(first_step, first_step + config.seft.update_every):
-        if controller is not None:
-            controller.before_step(step)
-        x, y = batch_at(stream, config.batch, config.pretrain.context, data)
-        loss = model.loss(x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if controller is not None:
-            controller.after_backward()
-        optimizer.step()
-        scheduler.step()
-        if controller is not None:
-            controller.after_step(step)
+def _cycle(training: Training, stream: torch.Tensor, first_step: int) -> None:
+    for step in range(first_step, first_step + training.config.seft.update_every):
+        training.step(stream, step)
 
 
 def _warm_up(model, stream, config: RepairConfig) -> None:
@@ -116,38 +97,27 @@ def run_cost(config: RepairConfig) -> dict:
     settle), a timed one, and one measured under :class:`PeakMemory` (which slows the step, so it is
     not timed). One thread, as in the repair runs.
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         corpus = load_corpus()
         model, masks = pruned_model(config.pretrain, config.pruner, config.sparsity, config.n_calibration)
         _warm_up(model, corpus.milton_train, config)
-        torch.manual_seed(config.seed)
-        generator = torch.Generator().manual_seed(ADAPTER_SEED_OFFSET + config.seed)
         gc.collect()
         before = allocated_bytes()
-        layers, lr = prepare_method(model, masks, config, generator)
-        trainable = [p for p in model.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.0)
-        cycles = 3
-        total = cycles * config.seft.update_every
-        scheduler = _schedule(optimizer, total, config.warmup)
-        settings = replace(config.seft, first_full=False)  # a later cycle's update, not the first full one
-        controller = SEFT(layers, optimizer, total, settings, seed=config.seed) if config.method == "seft" else None
-        data = torch.Generator().manual_seed(DATA_SEED_OFFSET + config.seed)
+        cycles, every = 3, config.seft.update_every
+        # a later cycle's update, not the first full one
+        training = Training(model, masks, config, cycles * every, replace(config.seft, first_full=False))
         stream = corpus.milton_train
-        _cycle(model, optimizer, scheduler, controller, stream, config, data, 1)
+        _cycle(training, stream, 1)
         started = time.process_time()
-        _cycle(model, optimizer, scheduler, controller, stream, config, data, 1 + config.seft.update_every)
-        cpu_per_step = (time.process_time() - started) / config.seft.update_every
+        _cycle(training, stream, 1 + every)
+        cpu_per_step = (time.process_time() - started) / every
         baseline = allocated_bytes()
         with PeakMemory() as meter:
-            _cycle(model, optimizer, scheduler, controller, stream, config, data, 1 + 2 * config.seft.update_every)
+            _cycle(training, stream, 1 + 2 * every)
+        optimizer = training.optimizer
         return {"method": config.method, "seed": config.seed, "sparsity": config.sparsity,
                 "peak_mb": (meter.peak - before) / 2**20, "steady_mb": (baseline - before) / 2**20,
                 "cpu_per_step": cpu_per_step, "measured": before >= 0,
-                "trainable": sum(p.numel() for p in trainable),
+                "trainable": sum(p.numel() for p in training.trainable),
                 "optimizer_floats": sum(t.numel() for state in optimizer.state.values() for t in state.values()
                                         if isinstance(t, torch.Tensor) and t.dim() > 0)}
-    finally:
-        torch.set_num_threads(threads)

@@ -68,7 +68,7 @@ class ShakeGPT(nn.Module):
             nn.init.normal_(module.weight, std=0.02)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        x = self.embed(ids) + self.position(torch.arange(ids.shape[1]))
+        x = self.embed(ids) + self.position(torch.arange(ids.shape[1], device=ids.device))
         for block in self.blocks:
             x = block(x)
         return self.head(self.ln(x))

@@ -169,7 +169,7 @@ def prune_model(model: ShakeGPT, method: str, sparsity: float, calibration: torc
             stats = {name: Calibration(module, hessian=method == "sparsegpt") for name, module in layers}
             for start in range(0, len(calibration), batch):
                 x = model.embed(calibration[start:start + batch])
-                x = x + model.position(torch.arange(x.shape[1]))
+                x = x + model.position(torch.arange(x.shape[1], device=x.device))
                 for block_module in model.blocks[:index + 1]:
                     x = block_module(x)
             for stat in stats.values():

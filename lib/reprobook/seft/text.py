@@ -63,7 +63,17 @@ class CharTokenizer:
         return len(self.alphabet)
 
     def encode(self, text: str) -> torch.Tensor:
-        return torch.tensor([self.index[char] for char in text], dtype=torch.long)
+        """Token ids of ``text`` (a lookup table over code points: the 5 M-character corpus in well under a second)."""
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        largest = max([ord(char) for char in self.index] + [int(codes.max(initial=0))])
+        table = np.full(largest + 1, -1, dtype=np.int64)
+        for char, i in self.index.items():
+            table[ord(char)] = i
+        ids = table[codes]
+        if (ids < 0).any():
+            unknown = sorted({chr(c) for c in codes[ids < 0]})
+            raise KeyError(f"characters outside the alphabet: {unknown[:10]}")
+        return torch.from_numpy(ids)
 
     def decode(self, ids) -> str:
         return "".join(self.alphabet[int(i)] for i in ids)

