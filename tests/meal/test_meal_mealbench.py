@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from reprobook.meal.env import DISH, EMPTY, ONION, PLATE, EnvState, OvercookedEnv
+from reprobook.meal.env import EnvState, OvercookedEnv
 from reprobook.meal.generator import generate_layout, validate
 from reprobook.meal.layouts import (
     COUNTER,
@@ -123,25 +123,21 @@ def test_generated_distribution_matches_meal(difficulty):
 # Environment steps against MEAL's own environment (collision rule "meal", MEAL's plate rule)
 # --------------------------------------------------------------------------------------------
 
-_THEIR_ITEM = {1: EMPTY, 3: ONION, 5: PLATE, 9: DISH}
-_THEIR_TO_OURS = np.zeros(16, dtype=np.int32)
-for _theirs_index, _ours_index in _THEIR_ITEM.items():
-    _THEIR_TO_OURS[_theirs_index] = _ours_index
 STEP_CASES = [("easy", 1, 2), ("medium", 2, 2), ("hard", 3, 2), ("easy", 4, 3), ("medium", 5, 3), ("hard", 6, 3)]
 EPISODES, STEPS = 24, 400  # 9,600 joint steps per kitchen from random starts, through the urgency plane
 
 
-def _ours_from_theirs(state, tiles):
+def _ours_from_theirs(state, tiles, oracle):
     objects = state.maze_map[..., 0].astype(jnp.int32)
-    table = jnp.asarray(_THEIR_TO_OURS)
+    table = jnp.asarray(oracle.their_to_ours)
     items = jnp.where(jnp.asarray(tiles) == COUNTER, table[jnp.clip(objects, 0, 15)], 0)
-    pot = jnp.where(objects == 8, state.maze_map[..., 2].astype(jnp.int32), 0)
+    pot = jnp.where(objects == oracle.their_pot, state.maze_map[..., 2].astype(jnp.int32), 0)
     return EnvState(state.agent_pos[:, ::-1].astype(jnp.int32), state.agent_dir_idx.astype(jnp.int32),
                     table[state.agent_inv.astype(jnp.int32)], items, pot, jnp.asarray(state.time, jnp.int32))
 
 
 @pytest.mark.parametrize(("difficulty", "seed", "n_agents"), STEP_CASES)
-def test_env_steps_match_meal(difficulty, seed, n_agents):
+def test_env_steps_match_meal(difficulty, seed, n_agents, oracle):
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         grid, their_layout = overcooked.generate_layout(num_agents=n_agents, difficulty=difficulty, seed=seed)
@@ -151,7 +147,7 @@ def test_env_steps_match_meal(difficulty, seed, n_agents):
     ours = OvercookedEnv(n_agents=n_agents, collision_rule="meal", plate_shaping_bugcompat=True)
     keys = jax.random.split(jax.random.key(seed), EPISODES)
     their_states = jax.jit(jax.vmap(theirs.reset))(keys)[1]
-    our_states = jax.jit(jax.vmap(lambda s: _ours_from_theirs(s, layout.tiles)))(their_states)
+    our_states = jax.jit(jax.vmap(lambda s: _ours_from_theirs(s, layout.tiles, oracle)))(their_states)
     actions = jax.random.choice(jax.random.key(seed + 100), 6, (EPISODES, STEPS, n_agents),
                                 p=jnp.array([0.15, 0.15, 0.15, 0.15, 0.05, 0.35]))
 
@@ -171,19 +167,5 @@ def test_env_steps_match_meal(difficulty, seed, n_agents):
         return state, (state.pos, state.dir, state.inv, state.items, state.pot, delivery, shaped,
                        ours.observe(state, arrays))
 
-    _, t = jax.jit(jax.vmap(lambda s, a: jax.lax.scan(their_step, s, a)))(their_states, actions)
-    _, o = jax.jit(jax.vmap(lambda s, a: jax.lax.scan(our_step, s, a)))(our_states, actions)
-    t = jax.tree.map(np.asarray, t)
-    o = jax.tree.map(np.asarray, o)
-    np.testing.assert_array_equal(o[0], t[0], err_msg="positions")
-    np.testing.assert_array_equal(o[1], t[1], err_msg="directions")
-    np.testing.assert_array_equal(o[2], _THEIR_TO_OURS[t[2]], err_msg="inventories")
-    is_pot = t[3] == 8
-    np.testing.assert_array_equal(np.where(is_pot, o[4], 0), np.where(is_pot, t[4], 0), err_msg="pots")
-    counters = layout.tiles == COUNTER
-    np.testing.assert_array_equal(np.where(counters, o[3], 0),
-                                  np.where(counters, _THEIR_TO_OURS[np.clip(t[3], 0, 15)], 0), err_msg="items")
-    np.testing.assert_array_equal(o[5], t[5], err_msg="delivery rewards")
-    np.testing.assert_array_equal(o[6], t[6], err_msg="shaped rewards")
-    np.testing.assert_array_equal(o[7], t[7], err_msg="observations")
+    t = oracle.compare_episodes(their_step, our_step, their_states, our_states, actions, layout.tiles)
     assert t[6].sum() > 0  # the random play interacts: onions reach pots
