@@ -1,6 +1,8 @@
 """Parameter checks, the run grid, a tiny end-to-end run and the ledger's numbers on a synthetic table."""
 
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,6 +25,10 @@ def test_parameters_are_checked_by_name():
         validate_parameters(density=0.0)
     with pytest.raises(ParameterError, match="averaging"):
         validate_parameters(averaging="votes")
+    with pytest.raises(ParameterError, match="device.*'auto', 'cpu', 'cuda'"):
+        validate_parameters(device="tpu")
+    with pytest.raises(ValueError, match="device"):
+        RunConfig(device="gpu0")
 
 
 @pytest.mark.parametrize(("name", "value"), [("epochs", 10**9), ("n_train", 10**12), ("width", 10**6),
@@ -37,9 +43,9 @@ def test_size_parameters_have_a_documented_maximum(name, value):
 def test_grid_shares_runs_and_splits_the_budget_by_cost():
     params = validate_parameters()
     configs = params.configs()
-    # per seed: 4 main arms, 2 width-matched baselines, sweep b = 0, 2, 6 (b = 4 is the main arm), sparse single,
+    # per seed: 4 main arms, 2 width-matched baselines, sweep b = 0, 6 (b = 4 is the main arm), sparse single,
     # static mask
-    assert len(configs) == len(set(configs)) == 3 * (4 + 2 + 3 + 1 + 1)
+    assert len(configs) == len(set(configs)) == 3 * (4 + 2 + 2 + 1 + 1)
     assert sum(c.time_budget_s for c in configs) == pytest.approx(params.time_budget_s, abs=2.0)
     single = next(c for c in configs if c.method == "single")
     full = next(c for c in configs if c.method == "full_ensemble")
@@ -64,8 +70,9 @@ def test_tiny_run_end_to_end_respects_density_and_budget():
             .round().clip(lower=1) * result.layers.groups).all()
     # two steps, one update: the update that would fall on the last step is skipped
     assert len(result.topology) == 1 and result.topology.changed_fraction.gt(0).all()
-    again = run_method(config)
+    again = run_method(replace(config, device="cpu"))
     assert again.summary["accuracy"] == result.summary["accuracy"]  # deterministic given the seed
+    assert again.summary["nll"] == result.summary["nll"] and again.summary["device"] == "cpu"
     assert np.isfinite([result.summary[k] for k in ("nll", "ece", "brier", "disagreement", "shift_nll")]).all()
     stopped = run_method(RunConfig(method="single", width=8, epochs=3, n_train=256, n_val=200, n_test=200,
                                    n_shift=200, time_budget_s=1e-4))
@@ -114,7 +121,9 @@ def test_claim_results_by_hand():
     assert out["n3_spearman"] == pytest.approx([spearmanr([0, 2, 4, 6], [0.01, 0.03, 0.05, 0.04]).statistic] * 3)
     assert out["n4_margin"] == pytest.approx([0.02] * 3)
     assert out["n3_control"] == pytest.approx([0.0] * 3, abs=1e-12)  # the mean ρ over all 24 orders is 0
-    assert out["finished"].passed and out["learned"].passed and not out["static_run"].passed
+    guards = ("runs_n1", "runs_n2_accuracy", "runs_n2_equal", "runs_n5", "runs_n7", "runs_sweep")
+    assert all(out[name].passed for name in guards)
+    assert not out["runs_n6"].passed and "not run: NT, static mask" in out["runs_n6"].reason
     assert out["c1_nnz_ratio_full"] == pytest.approx(1190 / 3000)
     assert out["c2_fewer_than_treenet"] is True
     assert out["c3_matched_within"] == pytest.approx(max(abs(1200 / 1190 - 1), abs(1210 / 1190 - 1)))
@@ -126,7 +135,20 @@ def test_stopped_runs_are_left_out_and_named():
     out = claim_results(frame, main_split=4, width=32, matched_widths={"single": 35, "full_ensemble": 19},
                         sweep_splits=(0, 2, 4, 6), n_test=5000)
     assert len(out["n1_accuracy"]) == 2
-    assert not out["finished"].passed and "single (b = 0, width 35) seed 1" in out["finished"].reason
+    # only the claims that compare the stopped run are guarded off, and their guards name it
+    for name in ("runs_n1", "runs_n2_equal", "runs_n7"):
+        assert not out[name].passed and "single (b = 0, width 35) seed 1" in out[name].reason
+    for name in ("runs_n2_accuracy", "runs_n5", "runs_sweep"):
+        assert out[name].passed
+
+
+def test_a_weak_arm_fails_only_its_claims_guards():
+    frame = hand_frame()
+    frame.loc[frame.method == "treenet", "accuracy"] = 0.1
+    out = claim_results(frame, main_split=4, width=32, matched_widths={"single": 35, "full_ensemble": 19},
+                        sweep_splits=(0, 2, 4, 6), n_test=5000)
+    assert not out["runs_n5"].passed and "TreeNet (0.100)" in out["runs_n5"].reason
+    assert out["runs_n1"].passed and out["runs_n2_accuracy"].passed
 
 
 def test_nulls():

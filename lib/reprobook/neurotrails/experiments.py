@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from reprobook.devices import check_device, torch_device
 from reprobook.neurotrails.heads import METHODS, build_model, nnz_flops
 from reprobook.neurotrails.metrics import ensemble_metrics
 from reprobook.neurotrails.mnist1d import GeneratorSettings, Splits, make_splits
@@ -65,12 +66,14 @@ class RunConfig:
     loss_reduction: str = "sum"
     averaging: str = "logits"
     time_budget_s: float = 0.0  # CPU seconds of training; 0: no budget guard
+    device: str = "cpu"  # where the network trains and is evaluated: "cpu", "cuda" or "auto" (a GPU if present)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
         if self.loss_reduction not in ("sum", "mean"):
             raise ValueError(f"loss_reduction must be 'sum' or 'mean'; got {self.loss_reduction!r}")
+        check_device(self.device)
 
     @property
     def is_sparse(self) -> bool:
@@ -120,10 +123,10 @@ def nonzeros(config: RunConfig) -> int:
     return total - masked_numel + sparsity.nnz()
 
 
-def _logits(model: torch.nn.Module, x: np.ndarray, batch: int = 1000) -> torch.Tensor:
+def _logits(model: torch.nn.Module, x: np.ndarray, batch: int = 1000, device: str = "cpu") -> torch.Tensor:
     model.eval()
     with torch.no_grad():
-        return torch.cat([model(torch.from_numpy(x[i:i + batch])) for i in range(0, len(x), batch)])
+        return torch.cat([model(torch.from_numpy(x[i:i + batch]).to(device)).cpu() for i in range(0, len(x), batch)])
 
 
 def run_method(config: RunConfig) -> RunResult:
@@ -146,9 +149,11 @@ def _run(config: RunConfig) -> RunResult:
     cpu_started = time.process_time()
     splits = load_splits(config.generator, config.n_train, config.n_val, config.n_test, config.n_shift,
                          config.data_seed)
+    device = torch_device(config.device)
     torch.manual_seed(config.seed)
+    # built on the CPU from the seed, then moved: the same initial weights on every device
     model = build_model(config.method, width=config.width, blocks_in_head=config.blocks_in_head,
-                        n_heads=config.n_heads, n_blocks=config.n_blocks)
+                        n_heads=config.n_heads, n_blocks=config.n_blocks).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9, nesterov=True,
                                 weight_decay=config.weight_decay)
     steps_per_epoch = -(-config.n_train // config.batch_size)
@@ -168,8 +173,8 @@ def _run(config: RunConfig) -> RunResult:
                                    freeze_topology_at=freeze,
                                    regrow_dropped=config.regrow_dropped,
                                    static=config.method == "neurotrails_static", seed=config.seed)
-    x_train = torch.from_numpy(splits.x_train)
-    y_train = torch.from_numpy(splits.y_train)
+    x_train = torch.from_numpy(splits.x_train).to(device)
+    y_train = torch.from_numpy(splits.y_train).to(device)
     order_generator = torch.Generator().manual_seed(config.seed)
     curve, steps_done, stopped_early = [], 0, False
     for epoch in range(config.epochs):
@@ -177,7 +182,7 @@ def _run(config: RunConfig) -> RunResult:
         order = torch.randperm(len(x_train), generator=order_generator)
         epoch_loss = 0.0
         for start in range(0, len(order), config.batch_size):
-            index = order[start:start + config.batch_size]
+            index = order[start:start + config.batch_size].to(device)
             logits = model(x_train[index])
             # one cross-entropy per head (mean over the batch), summed over heads: no hidden 1/M
             per_head = torch.nn.functional.cross_entropy(
@@ -201,7 +206,7 @@ def _run(config: RunConfig) -> RunResult:
 
     evaluation = {}
     for split in ("val", "test", "shift"):
-        metrics = ensemble_metrics(_logits(model, getattr(splits, f"x_{split}")),
+        metrics = ensemble_metrics(_logits(model, getattr(splits, f"x_{split}"), device=device),
                                    torch.from_numpy(getattr(splits, f"y_{split}")), config.averaging)
         prefix = "" if split == "test" else f"{split}_"
         evaluation.update({f"{prefix}{key}": value for key, value in metrics.items()})
@@ -214,7 +219,7 @@ def _run(config: RunConfig) -> RunResult:
         "heads": config.effective_heads, "density": config.density if config.is_sparse else 1.0,
         **evaluation,
         "params": n_params, "nnz": n_params - masked_numel + masked if sparsity is not None else n_params,
-        "nnz_flops": nnz_flops(model, splits.x_train.shape[-1]),
+        "nnz_flops": nnz_flops(model, splits.x_train.shape[-1]), "device": device,
         "epochs_done": len(curve), "steps_done": steps_done, "total_steps": total_steps,
         "stopped_early": stopped_early, "seconds": time.perf_counter() - started,
         "cpu_seconds": time.process_time() - cpu_started, "data_hashes": splits.hashes(),
