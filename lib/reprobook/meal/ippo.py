@@ -27,6 +27,7 @@ every agent, with α falling linearly from 1 to 0 over ``Runner.shaping_horizon`
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -215,204 +216,238 @@ def ppo_loss(logits, values, actions, old_log_probs, old_values, advantages, ret
     return total, {"actor_loss": actor, "critic_loss": critic, "entropy": entropy}
 
 
-def _trainer_functions(config: TrainConfig) -> Trainer:
-    """The plain (un-jitted, single-seed) functions of one configuration."""
-    env, net = config.env, config.network
-    n_agents = env.n_agents
-    obs_dim = net.obs_dim
-    batch_envs = config.num_envs
+# The training step as named functions of a static :class:`TrainConfig` (the first argument of
+# each): a rollout, the PPO epochs over its samples, one update, and what the trainer exposes.
+# :func:`_trainer_functions` binds them to one configuration.
 
-    def policy(params, obs, task, cond):
-        x = obs.reshape(*obs.shape[:-3], obs_dim).astype(jnp.float32)
-        return apply_network(params, x, task, net, cond)
+def _policy(config: TrainConfig, params, obs, task, cond: Conditioning):
+    """Logits and value of the shared network for observations with the grid's shape."""
+    x = obs.reshape(*obs.shape[:-3], config.network.obs_dim).astype(jnp.float32)
+    return apply_network(params, x, task, config.network, cond)
 
-    def start_task(params, layout, key):
-        keys = jax.random.split(key, batch_envs)
-        states = jax.vmap(env.reset, in_axes=(0, None))(keys, layout)
-        obs = jax.vmap(env.observe, in_axes=(0, None))(states, layout)
-        return states, obs
 
-    def env_step(key, state, actions, layout):
-        return jax.vmap(env.step, in_axes=(0, 0, 0, None))(
-            jax.random.split(key, batch_envs), state, actions, layout)
+def _start_task(config: TrainConfig, params, layout: LayoutArrays, key):
+    """``num_envs`` fresh kitchens of ``layout`` and their observations."""
+    env = config.env
+    keys = jax.random.split(key, config.num_envs)
+    states = jax.vmap(env.reset, in_axes=(0, None))(keys, layout)
+    obs = jax.vmap(env.observe, in_axes=(0, None))(states, layout)
+    return states, obs
 
-    def rollout(runner: Runner, layout: LayoutArrays, task, cond: Conditioning):
-        """One rollout, GAE and flattened samples; returns (runner fields, samples, rollout totals)."""
-        horizon = runner.shaping_horizon
 
-        def rollout_step(carry, _):
-            params, env_state, obs, key, task_steps = carry
-            key, act_key, step_key = jax.random.split(key, 3)
-            logits, value = policy(params, obs, task, cond)
-            actions = jax.random.categorical(act_key, logits)
-            log_prob = categorical_log_prob(logits, actions)
-            next_obs, env_state, delivery, shaped, done = env_step(step_key, env_state, actions, layout)
-            alpha = jnp.clip(1.0 - task_steps / horizon, 0.0, 1.0)
-            reward = delivery.sum(-1) + alpha * shaped.sum(-1)
-            reward = jnp.broadcast_to(reward[:, None], (batch_envs, n_agents))
-            record = (obs, actions, log_prob, value, reward, jnp.broadcast_to(done[:, None], reward.shape),
-                      delivery.sum(), shaped.sum())
-            return (params, env_state, next_obs, key, task_steps + batch_envs), record
+def _env_step(config: TrainConfig, key, state, actions, layout: LayoutArrays):
+    return jax.vmap(config.env.step, in_axes=(0, 0, 0, None))(
+        jax.random.split(key, config.num_envs), state, actions, layout)
 
-        carry = (runner.params, runner.env_state, runner.obs, runner.key, runner.task_steps)
-        (params, env_state, obs, key, task_steps), traj = jax.lax.scan(
-            rollout_step, carry, None, config.rollout_len)
-        t_obs, t_actions, t_log_probs, t_values, t_rewards, t_dones, t_delivery, t_shaped = traj
-        _, last_value = policy(params, obs, task, cond)
-        advantages, returns = gae(t_rewards, t_values, t_dones.astype(jnp.float32), last_value,
-                                  config.gamma, config.gae_lambda)
-        n_samples = config.rollout_len * batch_envs * n_agents
-        flat = (t_obs.reshape(n_samples, obs_dim), t_actions.reshape(-1), t_log_probs.reshape(-1),
-                t_values.reshape(-1), advantages.reshape(-1), returns.reshape(-1))
-        return (params, env_state, obs, key, task_steps), flat, (t_delivery, t_shaped)
 
-    def collect(params, layout: LayoutArrays, task, key, cond: Conditioning):
-        """On-policy samples of one rollout from fresh kitchens (to fill a replay memory)."""
+def _rollout(config: TrainConfig, runner: Runner, layout: LayoutArrays, task, cond: Conditioning):
+    """One rollout, GAE and flattened samples; returns (runner fields, samples, rollout totals)."""
+    batch_envs, n_agents, obs_dim = config.num_envs, config.env.n_agents, config.network.obs_dim
+    horizon = runner.shaping_horizon
+
+    def rollout_step(carry, _):
+        params, env_state, obs, key, task_steps = carry
+        key, act_key, step_key = jax.random.split(key, 3)
+        logits, value = _policy(config, params, obs, task, cond)
+        actions = jax.random.categorical(act_key, logits)
+        log_prob = categorical_log_prob(logits, actions)
+        next_obs, env_state, delivery, shaped, done = _env_step(config, step_key, env_state, actions, layout)
+        alpha = jnp.clip(1.0 - task_steps / horizon, 0.0, 1.0)
+        reward = delivery.sum(-1) + alpha * shaped.sum(-1)
+        reward = jnp.broadcast_to(reward[:, None], (batch_envs, n_agents))
+        record = (obs, actions, log_prob, value, reward, jnp.broadcast_to(done[:, None], reward.shape),
+                  delivery.sum(), shaped.sum())
+        return (params, env_state, next_obs, key, task_steps + batch_envs), record
+
+    carry = (runner.params, runner.env_state, runner.obs, runner.key, runner.task_steps)
+    (params, env_state, obs, key, task_steps), traj = jax.lax.scan(rollout_step, carry, None, config.rollout_len)
+    t_obs, t_actions, t_log_probs, t_values, t_rewards, t_dones, t_delivery, t_shaped = traj
+    _, last_value = _policy(config, params, obs, task, cond)
+    advantages, returns = gae(t_rewards, t_values, t_dones.astype(jnp.float32), last_value,
+                              config.gamma, config.gae_lambda)
+    n_samples = config.rollout_len * batch_envs * n_agents
+    flat = (t_obs.reshape(n_samples, obs_dim), t_actions.reshape(-1), t_log_probs.reshape(-1),
+            t_values.reshape(-1), advantages.reshape(-1), returns.reshape(-1))
+    return (params, env_state, obs, key, task_steps), flat, (t_delivery, t_shaped)
+
+
+def _collect(config: TrainConfig, params, layout: LayoutArrays, task, key, cond: Conditioning):
+    """On-policy samples of one rollout from fresh kitchens (to fill a replay memory)."""
+    reset_key, key = jax.random.split(key)
+    states, obs = _start_task(config, params, layout, reset_key)
+    done = jnp.ones((), jnp.float32)  # shaping over: the memory holds the task's own reward
+    runner = Runner(params, None, states, obs, key, done, done)
+    return _rollout(config, runner, layout, task, cond)[1]
+
+
+def _memory_terms(config: TrainConfig, params, batch, cond: Conditioning):
+    """PPO loss and behaviour-cloning loss of the network on a batch drawn from the replay memory."""
+    m_obs, m_actions, m_log_probs, m_values, m_adv, m_ret, m_task = batch
+    logits, values = apply_network(params, m_obs.astype(jnp.float32), m_task, config.network, cond)
+    ppo, _ = ppo_loss(logits, values, m_actions, m_log_probs, m_values, m_adv, m_ret,
+                      config.clip_eps, config.vf_coef, config.ent_coef)
+    cloning = -jnp.mean(categorical_log_prob(logits, m_actions))
+    return ppo, cloning
+
+
+def _sample_memory(config: TrainConfig, memory: Memory, key):
+    """``replay_batch`` samples drawn uniformly from the memory's filled slots."""
+    probs = memory.valid / jnp.maximum(memory.valid.sum(), 1)
+    index = jax.random.choice(key, memory.valid.shape[0], (config.replay_batch,), p=probs)
+    return tuple(field[index] for field in memory[:7])
+
+
+def _loss(config: TrainConfig, params, batch, task, cl: CLState, cond: Conditioning,
+          memory: Memory | None = None, replay: Replay | None = None, memory_batch=None):
+    """Clipped PPO loss on an on-task minibatch + the continual-learning penalty (+ ER-ACE's cloning)."""
+    b_obs, b_actions, b_log_probs, b_values, b_adv, b_ret = batch
+    logits, values = apply_network(params, b_obs.astype(jnp.float32), task, config.network, cond)
+    loss, parts = ppo_loss(logits, values, b_actions, b_log_probs, b_values, b_adv, b_ret,
+                           config.clip_eps, config.vf_coef, config.ent_coef)
+    reg = penalty(params, cl)
+    if memory_batch is not None:  # ER-ACE as MEAL defines it: behaviour cloning on the memory
+        cloning = _memory_terms(config, params, memory_batch, cond)[1] * jnp.any(memory.valid)
+        loss = loss + replay.bc_coef * cloning
+        parts = {**parts, "replay_cloning": cloning}
+    return loss + reg, {**parts, "penalty": reg}
+
+
+def _minibatch_step(config: TrainConfig, task, cl: CLState, cond: Conditioning, memory: Memory | None,
+                    replay: Replay | None, carry, inputs):
+    """One Adam step on one minibatch (AGEM projects the gradient when the replay asks for it)."""
+    params, opt = carry
+    batch, mem_key = inputs
+    grad_fn = jax.value_and_grad(functools.partial(_loss, config), has_aux=True)
+    if memory is None:
+        (loss, parts), grads = grad_fn(params, batch, task, cl, cond)
+    else:
+        memory_batch = _sample_memory(config, memory, mem_key)
+        (loss, parts), grads = grad_fn(params, batch, task, cl, cond, memory, replay, memory_batch)
+        reference = jax.grad(lambda p: _memory_terms(config, p, memory_batch, cond)[0])(params)
+        projected = agem_project(grads, reference)
+        use = (replay.agem > 0) & jnp.any(memory.valid)
+        grads = jax.tree.map(lambda g, q: jnp.where(use, q, g), grads, projected)
+    params, opt = adam_update(grads, opt, params, config.lr, config.max_grad_norm, config.adam_eps,
+                              trainable=cl.trainable)
+    return (params, opt), {**parts, "loss": loss}
+
+
+def _ppo_epochs(config: TrainConfig, params, opt: AdamState, key, flat, task, cl: CLState, cond: Conditioning,
+                memory: Memory | None, replay: Replay | None):
+    """``epochs`` passes over the rollout's samples in ``minibatches`` shuffled minibatches."""
+    n_samples = flat[0].shape[0]
+    step = functools.partial(_minibatch_step, config, task, cl, cond, memory, replay)
+
+    def epoch(carry, _):
+        params, opt, key = carry
+        key, perm_key = jax.random.split(key)
+        order = jax.random.permutation(perm_key, n_samples)
+        batches = jax.tree.map(
+            lambda x: x[order].reshape(config.minibatches, n_samples // config.minibatches, *x.shape[1:]), flat)
+        mem_keys = jax.random.split(perm_key, config.minibatches)
+        (params, opt), stats = jax.lax.scan(step, (params, opt), (batches, mem_keys))
+        return (params, opt, key), stats
+
+    return jax.lax.scan(epoch, (params, opt, key), None, config.epochs)
+
+
+def _update(config: TrainConfig, runner: Runner, layout: LayoutArrays, task, cl: CLState, cond: Conditioning,
+            memory: Memory | None = None, replay: Replay | None = None):
+    """One PPO update: a rollout, then the epochs; returns the new runner and the update's metrics."""
+    (params, env_state, obs, key, task_steps), flat, (t_delivery, t_shaped) = _rollout(
+        config, runner, layout, task, cond)
+    (params, opt, key), stats = _ppo_epochs(config, params, runner.opt, key, flat, task, cl, cond, memory, replay)
+    metrics = jax.tree.map(jnp.mean, stats)
+    # soups per episode on this task, estimated from the rollout's deliveries
+    scale = config.env.max_steps / config.rollout_len
+    metrics["train_soups"] = t_delivery.sum() / DELIVERY_REWARD / config.num_envs * scale
+    metrics["train_shaped"] = t_shaped.sum() / config.num_envs * scale
+    metrics["alpha"] = jnp.clip(1.0 - runner.task_steps / runner.shaping_horizon, 0.0, 1.0)
+    return Runner(params, opt, env_state, obs, key, task_steps, runner.shaping_horizon), metrics
+
+
+def _train(config: TrainConfig, runner: Runner, layout: LayoutArrays, task, cl: CLState, cond: Conditioning):
+    """``updates_per_call`` PPO updates in one scan."""
+    return jax.lax.scan(lambda r, _: _update(config, r, layout, task, cl, cond), runner, None,
+                        config.updates_per_call)
+
+
+def _train_replay(config: TrainConfig, runner: Runner, layout: LayoutArrays, task, cl: CLState,
+                  cond: Conditioning, memory: Memory, replay: Replay):
+    """:func:`_train` with a replay memory (AGEM, ER-ACE)."""
+    return jax.lax.scan(lambda r, _: _update(config, r, layout, task, cl, cond, memory, replay), runner, None,
+                        config.updates_per_call)
+
+
+def _evaluate(config: TrainConfig, params, layouts: LayoutArrays, key, cond: Conditioning, task_masks=None):
+    """Soups per episode, tasks × ``eval_episodes``: each task with its own id and head, sampled actions."""
+    env = config.env
+    n_tasks = layouts.tiles.shape[0]
+
+    def episode(task, key):
+        layout = take_task(layouts, task)
+        weights = params if task_masks is None else jax.tree.map(lambda p, m: p * m[task], params, task_masks)
         reset_key, key = jax.random.split(key)
-        states, obs = start_task(params, layout, reset_key)
-        done = jnp.ones((), jnp.float32)  # shaping over: the memory holds the task's own reward
-        runner = Runner(params, None, states, obs, key, done, done)
-        return rollout(runner, layout, task, cond)[1]
-
-    def update(runner: Runner, layout: LayoutArrays, task, cl: CLState, cond: Conditioning,
-               memory: Memory | None = None, replay: Replay | None = None):
-        (params, env_state, obs, key, task_steps), flat, (t_delivery, t_shaped) = rollout(
-            runner, layout, task, cond)
-        n_samples = config.rollout_len * batch_envs * n_agents
-
-        def memory_terms(p, batch):
-            m_obs, m_actions, m_log_probs, m_values, m_adv, m_ret, m_task = batch
-            logits, values = apply_network(p, m_obs.astype(jnp.float32), m_task, net, cond)
-            ppo, _ = ppo_loss(logits, values, m_actions, m_log_probs, m_values, m_adv, m_ret,
-                              config.clip_eps, config.vf_coef, config.ent_coef)
-            cloning = -jnp.mean(categorical_log_prob(logits, m_actions))
-            return ppo, cloning
-
-        def sample_memory(key):
-            probs = memory.valid / jnp.maximum(memory.valid.sum(), 1)
-            index = jax.random.choice(key, memory.valid.shape[0], (config.replay_batch,), p=probs)
-            return tuple(field[index] for field in memory[:7])
-
-        def loss_fn(p, batch, memory_batch=None):
-            b_obs, b_actions, b_log_probs, b_values, b_adv, b_ret = batch
-            logits, values = apply_network(p, b_obs.astype(jnp.float32), task, net, cond)
-            loss, parts = ppo_loss(logits, values, b_actions, b_log_probs, b_values, b_adv, b_ret,
-                                   config.clip_eps, config.vf_coef, config.ent_coef)
-            reg = penalty(p, cl)
-            if memory_batch is not None:  # ER-ACE as MEAL defines it: behaviour cloning on the memory
-                cloning = memory_terms(p, memory_batch)[1] * jnp.any(memory.valid)
-                loss = loss + replay.bc_coef * cloning
-                parts = {**parts, "replay_cloning": cloning}
-            return loss + reg, {**parts, "penalty": reg}
-
-        grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
-        reference_grad = jax.grad(lambda p, batch: memory_terms(p, batch)[0])
-
-        def epoch(carry, _):
-            params, opt, key = carry
-            key, perm_key = jax.random.split(key)
-            order = jax.random.permutation(perm_key, n_samples)
-            batches = jax.tree.map(
-                lambda x: x[order].reshape(config.minibatches, n_samples // config.minibatches, *x.shape[1:]), flat)
-
-            def minibatch(carry, inputs):
-                params, opt = carry
-                batch, mem_key = inputs
-                if memory is None:
-                    (loss, parts), grads = grad_fn(params, batch)
-                else:
-                    memory_batch = sample_memory(mem_key)
-                    (loss, parts), grads = grad_fn(params, batch, memory_batch)
-                    projected = agem_project(grads, reference_grad(params, memory_batch))
-                    use = (replay.agem > 0) & jnp.any(memory.valid)
-                    grads = jax.tree.map(lambda g, q: jnp.where(use, q, g), grads, projected)
-                params, opt = adam_update(grads, opt, params, config.lr, config.max_grad_norm, config.adam_eps,
-                                          trainable=cl.trainable)
-                return (params, opt), {**parts, "loss": loss}
-
-            mem_keys = jax.random.split(perm_key, config.minibatches)
-            (params, opt), stats = jax.lax.scan(minibatch, (params, opt), (batches, mem_keys))
-            return (params, opt, key), stats
-
-        (params, opt, key), stats = jax.lax.scan(epoch, (params, runner.opt, key), None, config.epochs)
-        metrics = jax.tree.map(jnp.mean, stats)
-        # soups per episode on this task, estimated from the rollout's deliveries
-        metrics["train_soups"] = (t_delivery.sum() / DELIVERY_REWARD / batch_envs
-                                  * env.max_steps / config.rollout_len)
-        metrics["train_shaped"] = t_shaped.sum() / batch_envs * env.max_steps / config.rollout_len
-        metrics["alpha"] = jnp.clip(1.0 - runner.task_steps / runner.shaping_horizon, 0.0, 1.0)
-        return Runner(params, opt, env_state, obs, key, task_steps, runner.shaping_horizon), metrics
-
-    def train(runner: Runner, layout: LayoutArrays, task, cl: CLState, cond: Conditioning):
-        return jax.lax.scan(lambda r, _: update(r, layout, task, cl, cond), runner, None,
-                            config.updates_per_call)
-
-    def train_replay(runner: Runner, layout: LayoutArrays, task, cl: CLState, cond: Conditioning,
-                     memory: Memory, replay: Replay):
-        return jax.lax.scan(lambda r, _: update(r, layout, task, cl, cond, memory, replay), runner, None,
-                            config.updates_per_call)
-
-    def evaluate(params, layouts: LayoutArrays, key, cond: Conditioning, task_masks=None):
-        n_tasks = layouts.tiles.shape[0]
-
-        def episode(task, key):
-            layout = take_task(layouts, task)
-            weights = params if task_masks is None else jax.tree.map(lambda p, m: p * m[task], params, task_masks)
-            reset_key, key = jax.random.split(key)
-            state = env.reset(reset_key, layout)
-
-            def step(carry, _):
-                state, key = carry
-                key, act_key = jax.random.split(key)
-                logits, _ = policy(weights, env.observe(state, layout), task, cond)
-                actions = jax.random.categorical(act_key, logits)
-                state, delivery, _ = env.step_env(state, actions, layout)
-                return (state, key), delivery.sum()
-
-            _, delivered = jax.lax.scan(step, (state, key), None, env.max_steps)
-            return delivered.sum() / DELIVERY_REWARD
-
-        tasks = jnp.repeat(jnp.arange(n_tasks), config.eval_episodes)
-        keys = jax.random.split(key, n_tasks * config.eval_episodes)
-        return jax.vmap(episode)(tasks, keys).reshape(n_tasks, config.eval_episodes)
-
-    def statistics(params, layout: LayoutArrays, task, key, cond: Conditioning):
-        """Diagonal Fisher (squared grads of Σ_agents log π(a|o)), MAS importance, dormant ratio."""
-        def log_prob_sum(p, obs, actions):
-            logits, _ = policy(p, obs, task, cond)
-            return categorical_log_prob(logits, actions).sum()
-
-        def output_norm(p, obs):
-            logits, value = policy(p, obs, task, cond)
-            return 0.5 * jnp.mean(jnp.sum(jnp.square(logits), -1) + jnp.square(value))
-
-        fisher_grad = jax.vmap(jax.grad(log_prob_sum), in_axes=(None, 0, 0))
-        mas_grad = jax.vmap(jax.grad(output_norm), in_axes=(None, 0))
-        keys = jax.random.split(key, config.stat_envs)
-        states = jax.vmap(env.reset, in_axes=(0, None))(keys, layout)
-        zeros = jax.tree.map(jnp.zeros_like, params)
+        state = env.reset(reset_key, layout)
 
         def step(carry, _):
-            states, key, fisher, mas = carry
+            state, key = carry
             key, act_key = jax.random.split(key)
-            obs = jax.vmap(env.observe, in_axes=(0, None))(states, layout)
-            logits, _ = policy(params, obs, task, cond)
+            logits, _ = _policy(config, weights, env.observe(state, layout), task, cond)
             actions = jax.random.categorical(act_key, logits)
-            fisher = jax.tree.map(lambda f, g: f + jnp.sum(jnp.square(g), 0), fisher,
-                                  fisher_grad(params, obs, actions))
-            mas = jax.tree.map(lambda m, g: m + jnp.sum(jnp.square(g), 0), mas, mas_grad(params, obs))
-            states = jax.vmap(env.step_env, in_axes=(0, 0, None))(states, actions, layout)[0]
-            return (states, key, fisher, mas), obs[:, 0]
+            state, delivery, _ = env.step_env(state, actions, layout)
+            return (state, key), delivery.sum()
 
-        (_, _, fisher, mas), seen = jax.lax.scan(step, (states, key, zeros, zeros), None, config.stat_steps)
-        n_samples = config.stat_steps * config.stat_envs
-        fisher = jax.tree.map(lambda f: f / n_samples, fisher)
-        mas = jax.tree.map(lambda m: m / n_samples, mas)
-        x = seen.reshape(-1, obs_dim).astype(jnp.float32)
-        dormant = dormant_ratio(actor_activations(params, x, task, net, cond))
-        return fisher, mas, dormant
+        _, delivered = jax.lax.scan(step, (state, key), None, env.max_steps)
+        return delivered.sum() / DELIVERY_REWARD
 
-    return Trainer(config, train, evaluate, statistics, start_task, train_replay, collect)
+    tasks = jnp.repeat(jnp.arange(n_tasks), config.eval_episodes)
+    keys = jax.random.split(key, n_tasks * config.eval_episodes)
+    return jax.vmap(episode)(tasks, keys).reshape(n_tasks, config.eval_episodes)
+
+
+def _statistics(config: TrainConfig, params, layout: LayoutArrays, task, key, cond: Conditioning):
+    """Diagonal Fisher (squared grads of Σ_agents log π(a|o)), MAS importance, dormant ratio."""
+    env = config.env
+
+    def log_prob_sum(p, obs, actions):
+        logits, _ = _policy(config, p, obs, task, cond)
+        return categorical_log_prob(logits, actions).sum()
+
+    def output_norm(p, obs):
+        logits, value = _policy(config, p, obs, task, cond)
+        return 0.5 * jnp.mean(jnp.sum(jnp.square(logits), -1) + jnp.square(value))
+
+    fisher_grad = jax.vmap(jax.grad(log_prob_sum), in_axes=(None, 0, 0))
+    mas_grad = jax.vmap(jax.grad(output_norm), in_axes=(None, 0))
+    keys = jax.random.split(key, config.stat_envs)
+    states = jax.vmap(env.reset, in_axes=(0, None))(keys, layout)
+    zeros = jax.tree.map(jnp.zeros_like, params)
+
+    def step(carry, _):
+        states, key, fisher, mas = carry
+        key, act_key = jax.random.split(key)
+        obs = jax.vmap(env.observe, in_axes=(0, None))(states, layout)
+        logits, _ = _policy(config, params, obs, task, cond)
+        actions = jax.random.categorical(act_key, logits)
+        fisher = jax.tree.map(lambda f, g: f + jnp.sum(jnp.square(g), 0), fisher, fisher_grad(params, obs, actions))
+        mas = jax.tree.map(lambda m, g: m + jnp.sum(jnp.square(g), 0), mas, mas_grad(params, obs))
+        states = jax.vmap(env.step_env, in_axes=(0, 0, None))(states, actions, layout)[0]
+        return (states, key, fisher, mas), obs[:, 0]
+
+    (_, _, fisher, mas), seen = jax.lax.scan(step, (states, key, zeros, zeros), None, config.stat_steps)
+    n_samples = config.stat_steps * config.stat_envs
+    fisher = jax.tree.map(lambda f: f / n_samples, fisher)
+    mas = jax.tree.map(lambda m: m / n_samples, mas)
+    x = seen.reshape(-1, config.network.obs_dim).astype(jnp.float32)
+    dormant = dormant_ratio(actor_activations(params, x, task, config.network, cond))
+    return fisher, mas, dormant
+
+
+def _trainer_functions(config: TrainConfig) -> Trainer:
+    """The plain (un-jitted, single-seed) functions of one configuration."""
+    bound = (_train, _evaluate, _statistics, _start_task, _train_replay, _collect)
+    return Trainer(config, *(functools.partial(function, config) for function in bound))
 
 
 def make_trainer(config: TrainConfig) -> Trainer:
