@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from reprobook import params as check
+from reprobook.devices import check_device
 from reprobook.meal.continual import METHODS
 from reprobook.meal.experiments import SequenceConfig, SequenceResult
 from reprobook.meal.metrics import (
@@ -57,6 +58,8 @@ PAPER_FT_VS_FORGETTING = {"FT": (-0.32, 0.70), "AGEM": (0.04, 0.41), "ER-ACE": (
                           "Online MAS": (-0.16, 0.03), "PackNet": (-0.05, 0.00)}
 
 
+#: the methods whose λ is the ``ewc_lambda`` parameter (the others keep MEAL's defaults)
+EWC_METHODS = ("ewc", "online_ewc")
 #: the conditioning ablations: what each switches off
 ABLATIONS = {"no_conditioning": {"use_task_id": False, "use_multihead": False},
              "no_task_id": {"use_task_id": False}, "single_head": {"use_multihead": False}}
@@ -104,6 +107,8 @@ class ChapterParameters:
     plasticity_n_tasks: int = 0  # 0: the chapter's n_tasks
     plasticity_sigma: float = 2.0
     plasticity_min_auc: float = 0.02
+    ewc_lambda: float = 1e11  # EWC and Online EWC (MEAL's value); see reprobook.meal.tuning
+    device: str = "cpu"
 
 
 def validate_parameters(**given: Any) -> ChapterParameters:
@@ -151,6 +156,8 @@ def validate_parameters(**given: Any) -> ChapterParameters:
             f"parameter 'minibatches' must divide num_envs × rollout_len × 2 agents "
             f"({values['num_envs'] * values['rollout_len'] * 2}); got {values['minibatches']}")
     check.check_float("lr", values["lr"], minimum=1e-7, maximum=1.0)
+    check.check_float("ewc_lambda", values["ewc_lambda"], minimum=0.0, maximum=1e15)
+    check_device(values["device"])
     check.check_choice("forgetting_formula", values["forgetting_formula"], FORGETTING_FORMULAS)
     for name in ("forward_transfer", "plate_shaping_bugcompat", "reset_optimizer", "use_task_id", "use_multihead", "use_layer_norm"):
         check.check_bool(name, values[name])
@@ -167,7 +174,8 @@ def _base_config(params: ChapterParameters, method: str) -> SequenceConfig:
         use_task_id=params.use_task_id, use_multihead=params.use_multihead,
         use_layer_norm=params.use_layer_norm, reset_optimizer=params.reset_optimizer,
         plate_shaping_bugcompat=params.plate_shaping_bugcompat, stat_envs=params.stat_envs,
-        stat_steps=params.stat_steps, packnet_finetune=params.packnet_finetune)
+        stat_steps=params.stat_steps, packnet_finetune=params.packnet_finetune,
+        reg_lambda=params.ewc_lambda if method in EWC_METHODS else -1.0)
 
 
 def experiment_grid(params: ChapterParameters) -> list[SequenceConfig]:
