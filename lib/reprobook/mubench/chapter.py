@@ -19,6 +19,7 @@ from reprobook.devices import check_device
 from reprobook.lm import ModelNotPrepared, TransformersBackend, choose_threads, prepared_model_path
 from reprobook.mubench import consistency as cons
 from reprobook.mubench.cldr_probe import LANGUAGES, SCRIPT_OF, TASKS, build_probe
+from reprobook.mubench.loader import DATASETS
 from reprobook.mubench.scoring import AlignedArrays, score_items, stub_backend
 from reprobook.mubench.tinyworld import WorldConfig
 from reprobook.params import (
@@ -47,7 +48,10 @@ DEFAULTS: dict[str, Any] = {
     "batch_size": 16, "n_bootstrap": 10_000, "seed": 0, "time_budget_s": 0.0, "sanity_threshold": 0.9,
     "b2_runs": ["p0", "p20", "oracle"], "b2_steps": 800, "b2_batch": 64, "b2_people": 30, "b2_jobs": 2, "n_permutations": 10_000,
     "b2_time_budget_s": 0.0, "b2_seeds": [0, 1, 2],
+    "mubench_dir": None, "mubench_datasets": list(DATASETS), "mubench_mode": "local_template", "mubench_items": 200,
 }
+#: MuBench modes whose items are single-language multiple choice (the mixed modes need their own k suffix)
+MUBENCH_MODES = ("local_template", "en_template", "lighteval")
 #: documented maxima of the size parameters (absurd values are refused before any compute)
 MAX_SEED = 10_000
 MAX_B2_SEEDS = 10
@@ -93,6 +97,10 @@ class Parameters:
     b2_time_budget_s: float = 0.0
     b2_seeds: tuple[int, ...] = (0, 1, 2)
     device: str = "cpu"
+    mubench_dir: str | None = None
+    mubench_datasets: tuple[str, ...] = DATASETS
+    mubench_mode: str = "local_template"
+    mubench_items: int = 200
     notes: tuple[str, ...] = ()
 
     def world_keys(self) -> list[tuple[str, int]]:
@@ -164,6 +172,15 @@ def validate_parameters(profile: str = "book", **given: Any) -> Parameters:
     if profile != "smoke" and model == "stub":
         raise ParameterError("parameter 'model' = 'stub' (a hashed random guesser) is allowed only at the smoke "
                              "profile; use 'smollm2'")
+    mubench_dir = values["mubench_dir"]
+    if mubench_dir is not None:
+        from pathlib import Path
+
+        if not isinstance(mubench_dir, str) or not Path(mubench_dir).expanduser().is_dir():
+            raise ParameterError("parameter 'mubench_dir' must be None or the path of an existing folder of MuBench "
+                                 f"JSON files (<Dataset>_<mode>_<lang>.json); got {mubench_dir!r}")
+        mubench_dir = str(Path(mubench_dir).expanduser())
+    mubench_datasets = check_subset("mubench_datasets", values["mubench_datasets"], DATASETS)
     notes = []
     if model == "smollm2" and not _model_ready():
         if profile != "smoke":
@@ -191,6 +208,10 @@ def validate_parameters(profile: str = "book", **given: Any) -> Parameters:
                                      maximum=MAX_BUDGET_S),
         b2_seeds=tuple(b2_seeds),
         device=check_device(values["device"]),
+        mubench_dir=mubench_dir,
+        mubench_datasets=tuple(dataset for dataset in DATASETS if dataset in mubench_datasets),
+        mubench_mode=check_choice("mubench_mode", values["mubench_mode"], MUBENCH_MODES),
+        mubench_items=check_int("mubench_items", values["mubench_items"], minimum=1, maximum=100_000),
         notes=tuple(notes),
     )
 

@@ -29,19 +29,22 @@ from typing import Any
 import numpy as np
 
 from reprobook import claims
-from reprobook.claims import STAND_IN, AtLeast, Check, Claim, Control, Ledger
+from reprobook.claims import MINIATURE, STAND_IN, AtLeast, Check, Claim, Control, Ledger
 from reprobook.mubench import consistency as cons
 from reprobook.mubench.cldr_probe import LANGUAGES
 from reprobook.mubench.scoring import AlignedArrays
 from reprobook.mubench.tinyworld import in_language_correct, permutation_null, transfer_correct
 
 __all__ = ["M1_MARGIN", "M5_MARGIN", "M6_MARGIN", "build_ledger", "run_notes", "claim_results", "english_gap",
-           "accuracy_only_null", "agreeing_pairs", "excess_agreement", "world_results"]
+           "accuracy_only_null", "agreeing_pairs", "excess_agreement", "world_results", "task_drop_spread",
+           "translated_results", "M2_MARGIN"]
 
 #: fixed before any result: English must lead the median other language by this much accuracy
 M1_MARGIN = 0.20
 #: pairwise agreement beyond the accuracy-only null (share of language pairs × items)
 M5_MARGIN = 0.05
+#: max − min over tasks of the English-to-other-languages accuracy drop (the reviewer-quoted table: 0.32 vs 0.08)
+M2_MARGIN = 0.15
 #: transfer accuracy gained by 20 % parallel units over none
 M6_MARGIN = 0.05
 _NULL_SEED = 20_250_619
@@ -67,8 +70,8 @@ def run_notes(scored: Sequence[str], skipped: Sequence[str] = ()) -> dict[str, s
 def build_ledger(profile: str) -> Ledger:
     """The chapter's claims, rules, controls and checks, fixed before any experiment runs."""
     probe = "CLDR-61 weekday/month continuation probe and SmolLM2-135M, not MuBench's translated benchmarks"
-    not_computed = ("no code computes it: it needs the translated MuBench data and several multilingual models; "
-                    "the MuBench JSON loader exists but no experiment reads it yet")
+    not_computed = ("no code computes it: it needs several multilingual models (sizes of one family, specialists, "
+                    "claimed language lists); the chapter scores one model")
     guards = ("sanity", "no_stub")
     return Ledger("mubench", [
         Claim("M1", f"English outperforms the other languages by a persistent margin (≥ {M1_MARGIN:g}).",
@@ -80,10 +83,16 @@ def build_ledger(profile: str) -> Ledger:
         Claim("M1c", "Some languages a model claims to support perform near chance.",
               paper="gaps between claimed and actual coverage", source="abstract, v1 and ACL", metric="m1c",
               rule=AtLeast(1), evidence=STAND_IN, implemented=False, why_not_implemented=not_computed),
-        Claim("M2", "Drops from English to translated tasks are task-dependent.",
+        Claim("M2", f"Drops from English to translated tasks are task-dependent (spread ≥ {M2_MARGIN:g}).",
               paper="HellaSwag 81.5 → 49.4 vs MNLI 88.0 → 80.4 (one model)", source="a reviewer quoting a table [S]",
-              metric="m2", rule=AtLeast(0.15), evidence=STAND_IN, implemented=False,
-              why_not_implemented=not_computed),
+              metric="m2_drop_spread", rule=AtLeast(M2_MARGIN), evidence=MINIATURE, testable_in=("paper",),
+              why_untestable="needs the translated MuBench JSON (parameter mubench_dir), read only at the paper "
+                             "profile",
+              controls=(Control("m2_drop_spread_null", "task labels shuffled across items (drops task-independent)"),),
+              guards=("mubench_data", "no_stub"),
+              notes="MuBench's own translated items scored by log-likelihood with the chapter's model (not the "
+                    "paper's models): drop(t) = acc_en(t) − mean over the other languages of acc(t); max − min over "
+                    "tasks; bootstrap of aligned items within task"),
         Claim("M3", "Larger models do not handle mixed-language inputs better.", paper="qualitative",
               source="ACL abstract", metric="m3", rule=AtLeast(0), evidence=STAND_IN, implemented=False,
               why_not_implemented=not_computed),
@@ -200,6 +209,50 @@ def excess_agreement(arrays: AlignedArrays, n_null: int = 200, seed: int = 0) ->
     return agreeing_pairs(arrays.pred) - null_mean, control - null_mean
 
 
+# --------------------------------------------------------------------------- M2
+
+
+def task_drop_spread(correct: np.ndarray, tasks: np.ndarray, en: int) -> float:
+    """max − min over tasks of acc_en(t) − mean_{l≠en} acc_l(t) (rows: languages, columns: items).
+
+    >>> correct = np.array([[1, 1, 1, 1], [0, 0, 1, 1]])
+    >>> task_drop_spread(correct, np.array(["a", "a", "b", "b"]), 0)
+    1.0
+    """
+    drops = []
+    for task in np.unique(tasks):
+        block = correct[:, tasks == task]
+        drops.append(block[en].mean() - np.delete(block, en, axis=0).mean())
+    return float(max(drops) - min(drops))
+
+
+def translated_results(table, languages: Sequence[str] | None, *, n_bootstrap: int = 2_000,
+                       seed: int = 0) -> dict[str, Any]:
+    """M2's spread, its task-shuffled control and the data guard from the MuBench score table (or None)."""
+    from reprobook.mubench.scoring import aligned_arrays
+
+    tasks = sorted(set(table.task)) if table is not None else []
+    if len(tasks) < 2:
+        return {"mubench_data": claims.guard(False, "no MuBench data: set mubench_dir to a folder of MuBench JSON "
+                                                    "files with at least two datasets (paper profile)"),
+                "m2_drop_spread": None, "m2_drop_spread_null": None}
+    blocks = [aligned_arrays(table[table.task == task], languages=languages) for task in tasks]
+    correct = np.hstack([block.correct for block in blocks]).astype(float)
+    labels = np.concatenate([[task] * block.correct.shape[1] for task, block in zip(tasks, blocks, strict=True)])
+    en = blocks[0].languages.index("en")
+
+    def estimate(task_labels: np.ndarray) -> claims.Estimate:
+        value = task_drop_spread(correct, task_labels, en)
+        low, high = cons.bootstrap_ci(lambda idx: task_drop_spread(correct[:, idx], task_labels[idx], en),
+                                      correct.shape[1], n_boot=n_bootstrap, seed=seed, groups=task_labels)
+        return claims.Estimate.given(value, min(float(low), value), max(float(high), value), correct.shape[1],
+                                     "bootstrap (aligned items within task)", "items")
+
+    shuffled = labels[np.random.default_rng([_NULL_SEED, seed]).permutation(labels.size)]
+    return {"mubench_data": claims.guard(True, ""), "m2_drop_spread": estimate(labels),
+            "m2_drop_spread_null": estimate(shuffled)}
+
+
 # --------------------------------------------------------------------------- M6
 
 
@@ -254,8 +307,12 @@ def world_results(worlds: Mapping[tuple[str, int], dict], *, n_permutations: int
 
 def claim_results(arrays: AlignedArrays, worlds: Mapping[tuple[str, int], dict], *, profile: str, model: str,
                   sanity_threshold: float = 0.9, n_bootstrap: int = 2_000, n_null: int = 200,
-                  n_permutations: int = 2_000, seed: int = 0) -> dict[str, Any]:
-    """Every metric, control, guard and check of :func:`build_ledger`."""
+                  n_permutations: int = 2_000, seed: int = 0, translated=None) -> dict[str, Any]:
+    """Every metric, control, guard and check of :func:`build_ledger`.
+
+    ``translated`` is the score table of the MuBench JSON items (:mod:`reprobook.mubench.translated`),
+    or None when no MuBench data were given.
+    """
     correct = arrays.correct.astype(float)
     en = arrays.languages.index("en")
     tasks = np.asarray(arrays.tasks)
@@ -272,6 +329,7 @@ def claim_results(arrays: AlignedArrays, worlds: Mapping[tuple[str, int], dict],
     excess, control = excess_agreement(arrays, n_null=n_null, seed=seed)
     results["m5_excess_agreement"] = claims.mean_interval(excess, unit="items")
     results["m5_excess_null"] = claims.mean_interval(control, unit="items")
+    results.update(translated_results(translated, None, n_bootstrap=n_bootstrap, seed=seed))
     both_right, both_wrong = cons.decomposition(arrays.pred, arrays.answer)
     results["decomposition_holds"] = bool(np.allclose(cons.agreement_matrix(arrays.pred), both_right + both_wrong))
     if worlds:

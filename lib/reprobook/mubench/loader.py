@@ -22,9 +22,10 @@ import re
 import unicodedata
 from pathlib import Path
 
-from reprobook.mubench.cldr_probe import LANGUAGES
+from reprobook.mubench.cldr_probe import LANGUAGES, ProbeItem
 
-__all__ = ["MODES", "DATASETS", "parse_config_name", "parse_choice", "load_configs", "HubNotReachable"]
+__all__ = ["MODES", "DATASETS", "parse_config_name", "parse_choice", "load_configs", "HubNotReachable",
+           "answer_index", "records_to_items", "load_items"]
 
 MODES = ("local_template", "en_template", "lighteval", "mix", "mix_lighteval")
 DATASETS = ("ARCChallenge", "ARCEasy", "BMLAMA", "GPQA", "Hellaswag", "MMLU", "MMLUPro", "MNLI", "SNLI",
@@ -81,3 +82,54 @@ def load_configs(folder: str | Path, dataset: str, mode: str, languages) -> dict
         elif ids != reference:
             raise AssertionError(f"{dataset}_{mode}_{lang}: the _id sequence differs from the first language's")
     return records
+
+
+def answer_index(record: dict, n_options: int) -> int:
+    """The correct option's index from a record's ``answer``: an index, a letter (behind any localised
+    marker) or the option's own text.
+
+    >>> answer_index({"answer": "答案：C", "choices": ["x", "y", "z"]}, 3), answer_index({"answer": 1}, 2)
+    (2, 1)
+    """
+    answer = record["answer"]
+    if isinstance(answer, bool):
+        raise ValueError(f"record {record.get('_id')!r}: answer {answer!r} is not an option")
+    if isinstance(answer, int) and 0 <= answer < n_options:
+        return answer
+    if isinstance(answer, str):
+        choices = [str(choice).strip() for choice in record.get("choices", [])]
+        if answer.strip() in choices:
+            return choices.index(answer.strip())
+        index = parse_choice(answer, n_options)
+        if index is not None:
+            return index
+    raise ValueError(f"record {record.get('_id')!r}: answer {answer!r} names none of its {n_options} options")
+
+
+def records_to_items(records: dict[str, list[dict]], dataset: str, max_items: int | None = None) -> list[ProbeItem]:
+    """Aligned multiple-choice items from :func:`load_configs` output, scored like the CLDR probe.
+
+    Each record becomes one item per language: the prompt is the (localised) question, the options are
+    its choices after a space (lm-eval's multiple-choice form), and option *i* has the canonical value
+    ``<dataset>-<_id>:<i>`` in every language, so agreement compares the same option across languages.
+    The first ``max_items`` ids (in the files' shared order) are kept.
+    """
+    items = []
+    for lang, rows in records.items():
+        for row in rows[:max_items]:
+            choices = [str(choice) for choice in row["choices"]]
+            item_id = f"{dataset}-{row['_id']}"
+            items.append(ProbeItem(
+                item_id=item_id, task=dataset, lang=lang, prompt=str(row["question"]).rstrip(),
+                options=tuple(f"{item_id}:{index}" for index in range(len(choices))),
+                option_texts=tuple(" " + choice.strip() for choice in choices),
+                answer=f"{item_id}:{answer_index(row, len(choices))}", score_group=item_id))
+    return items
+
+
+def load_items(folder: str | Path, datasets, mode: str, languages, max_items: int | None = None) -> list[ProbeItem]:
+    """Every item of ``datasets`` in ``mode`` for ``languages`` from a folder of MuBench JSON files."""
+    items = []
+    for dataset in datasets:
+        items += records_to_items(load_configs(folder, dataset, mode, languages), dataset, max_items)
+    return items
