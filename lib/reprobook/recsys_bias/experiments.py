@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from reprobook.devices import torch_device
 from reprobook.recsys_bias import datasets, metrics, recommenders, rerank, simulation
 from reprobook.recsys_bias.percentile import percentile_transform, zscore_transform
 
@@ -72,6 +73,7 @@ class RecConfig:
     gamma: float = 0.5
     synthetic_users: int = 1000
     synthetic_items: int = 1000
+    device: str = "cpu"
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ def _fit(config: RecConfig, split: datasets.RatingSplit) -> tuple[object, pd.Dat
         hyper.setdefault("seed", config.seed)
     if config.epochs and config.algorithm in ("BiasedMF", "SVD++", "NMF", "iALS"):
         hyper["epochs"] = config.epochs
+    if config.algorithm == "SVD++":  # the one torch model
+        hyper["device"] = torch_device(config.device)
     model = recommenders.make_recommender(config.algorithm, **hyper)
     train = prepare_training(split, config.input, config.smoothing, config.beta)
     start = time.perf_counter()

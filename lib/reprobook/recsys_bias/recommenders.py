@@ -278,7 +278,9 @@ class NMF:
 class SVDpp:
     """SVD++ (Koren 2008): r̂_ui = μ + b_u + b_i + q_iᵀ(p_u + |N(u)|^(−½) Σ_{j∈N(u)} y_j), trained with
     Adam on squared error + L2 (torch, CPU) over mini-batches of whole users (≈ ``batch_size``
-    ratings each), so each user's implicit term is computed once per epoch."""
+    ratings each), so each user's implicit term is computed once per epoch. ``device`` is a torch
+    device (``cpu`` or ``cuda``); the initial values and the batch order are drawn on the CPU either
+    way, so a CPU run is the same whatever GPU the machine has."""
 
     factors: int = 32
     reg: float = 0.02
@@ -287,10 +289,14 @@ class SVDpp:
     batch_size: int = 4096
     seed: int = 0
     threads: int = 1
+    device: str = "cpu"
 
     def fit(self, train: pd.DataFrame, n_users: int, n_items: int) -> SVDpp:
         import torch
 
+        from reprobook.params import check_choice
+
+        check_choice("device", self.device, ["cpu", "cuda"])
         # the products are small: one intra-op thread avoids thread hand-off costs that dominate
         # (several-fold) on a busy machine; the previous setting is restored afterwards
         previous = torch.get_num_threads()
@@ -315,9 +321,11 @@ class SVDpp:
         implicit = torch.sparse_coo_tensor(torch.stack([users, items]), norm[users], (n_users, n_items),
                                            check_invariants=True)
         implicit = implicit.to_dense() if n_users * n_items <= 30_000_000 else implicit.coalesce()
+        device = torch.device(self.device)
+        users, items, ratings, implicit = (tensor.to(device) for tensor in (users, items, ratings, implicit))
 
         def parameter(*shape: int, scale: float) -> torch.Tensor:
-            return (torch.randn(*shape, generator=generator) * scale).requires_grad_()
+            return (torch.randn(*shape, generator=generator) * scale).to(device).requires_grad_()
 
         def user_vectors(rows: torch.Tensor) -> torch.Tensor:
             if implicit.layout == torch.strided:
@@ -326,7 +334,8 @@ class SVDpp:
 
         p, q, y = (parameter(n_users, self.factors, scale=0.05), parameter(n_items, self.factors, scale=0.05),
                    parameter(n_items, self.factors, scale=0.05))
-        bu, bi = torch.zeros(n_users, requires_grad=True), torch.zeros(n_items, requires_grad=True)
+        bu = torch.zeros(n_users, device=device, requires_grad=True)
+        bi = torch.zeros(n_items, device=device, requires_grad=True)
         optimiser = torch.optim.Adam([p, q, y, bu, bi], lr=self.lr)
         # batches of whole users (about batch_size ratings each): the implicit term of a user is
         # computed once per batch, so an epoch costs one implicit product in total
@@ -339,9 +348,9 @@ class SVDpp:
                 if len(batch_users) == 0:
                     continue
                 rows = np.concatenate([np.arange(starts[u], starts[u + 1]) for u in batch_users])
-                local = torch.as_tensor(np.repeat(np.arange(len(batch_users)), counts[batch_users]))
-                rows = torch.as_tensor(rows)
-                batch_tensor = torch.as_tensor(batch_users)
+                local = torch.as_tensor(np.repeat(np.arange(len(batch_users)), counts[batch_users]), device=device)
+                rows = torch.as_tensor(rows, device=device)
+                batch_tensor = torch.as_tensor(batch_users, device=device)
                 vectors = user_vectors(batch_tensor)
                 u, i = users[rows], items[rows]
                 prediction = mean + bu[u] + bi[i] + (vectors[local] * q[i]).sum(1)
@@ -351,9 +360,10 @@ class SVDpp:
                 loss.backward()
                 optimiser.step()
         with torch.no_grad():
-            self.user_factors_ = user_vectors(torch.arange(n_users)).numpy().astype(np.float64)
-            self.item_factors_ = q.numpy().astype(np.float64)
-            self.user_bias_, self.item_bias_ = bu.numpy().astype(np.float64), bi.numpy().astype(np.float64)
+            self.user_factors_ = user_vectors(torch.arange(n_users, device=device)).cpu().numpy().astype(np.float64)
+            self.item_factors_ = q.cpu().numpy().astype(np.float64)
+            self.user_bias_ = bu.cpu().numpy().astype(np.float64)
+            self.item_bias_ = bi.cpu().numpy().astype(np.float64)
         self.mean_ = mean
         return self
 
