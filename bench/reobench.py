@@ -1,194 +1,158 @@
-"""Throughput of the reobench chapter's hot paths, each beside a baseline measured in the same run.
+"""Throughput of the reobench chapter's corruptions against the ImageNet-C package, per image, interleaved.
 
-Run: python bench/reobench.py [--quick] [--threads N] [--table reobench|imagenet_c]. Targets (from the
-chapter's brief, 64² images, 2 threads on an idle machine): every corruption ≥ 1,000 images/s; the whole
-12 × 5 suite on 800 images in < 60 s; the scene generator ≥ 1,000 images/s. Baselines, per image as the
-reference tools are used: for the ``reobench`` table the operations of REOBench's generator (OpenCV's
-``GaussianBlur`` and ``filter2D``, PIL's JPEG, numpy arithmetic); for the ``imagenet_c`` table the
-ImageNet-C package (``imagecorruptions-imaug``). Every baseline is called once before it is timed (PIL and
-OpenCV are warm). Corruptions without a reference tool fall back to our own function one image at a
-time (the batching gain only). Wall and CPU seconds are both printed: on a busy machine the CPU rate is
-the steadier number.
+Run: ``python bench/reobench.py [--quick] [--threads N]``. For each of the 12 corruptions at severity 5 on
+64² scenes, :func:`reprobook.benchmark.compare` times, interleaved over several rounds after a warm-up call
+(PIL's codec, OpenCV and numba are warm when timed):
+
+* the reference, per image as its users call it: the ImageNet-C package (``imagecorruptions-imaug``,
+  ``corrupt(image, corruption_name=…, severity=…)`` on uint8 HWC images) where ImageNet-C has the
+  corruption, with our ImageNet-C-style settings (the same constants); ``fog`` (plasma fractal) for our
+  fractal-noise clouds; for haze, data gaps and the geometric corruptions, which ImageNet-C lacks, the numpy
+  or OpenCV operation REOBench's generator uses (``x(1 − i) + i``, a stripe mask, ``cv2.warpAffine``) with
+  REOBench's settings;
+* ours, batched: uint8 images to a float tensor, :func:`reprobook.reobench.corrupt`, back to uint8
+  (the conversions are part of the timed work).
+
+Target (the chapter's issue): ≥ 10× the reference per image. Where we are not, the printed note says why.
+Also timed: the scene generator (target ≥ 1,000 images/s) and the whole 12 × 5 suite (target < 60 s for 800
+images); they have no outside reference, so their line reports the rate against the target. Records go to
+``bench/records/reobench.json`` (not in ``--quick`` mode).
 """
 
 from __future__ import annotations
 
 import argparse
-import io
-import time
+import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
-from PIL import Image
-from scipy import ndimage
 
-from reprobook.reobench.corrupt import CORRUPTIONS, SEVERITY_TABLE, corrupt, motion_offsets
-from reprobook.reobench.official import REOBENCH_TABLE
+from reprobook.benchmark import BenchResult, compare, quick_mode, write_record
+from reprobook.reobench.corrupt import CORRUPTIONS, corrupt
+from reprobook.reobench.official import REOBENCH_TABLE, gap_mask
 from reprobook.reobench.synth import generate_scenes
 
-#: ImageNet-C names of the corruptions that ImageNet-C also has
+SEVERITY = 5
+TARGET = 10.0
+#: ImageNet-C's name for each corruption it shares with us (``fog``: the nearest fractal-noise corruption)
 IMAGENET_C_NAMES = {"gaussian_noise": "gaussian_noise", "salt_and_pepper_noise": "impulse_noise",
                     "gaussian_blur": "gaussian_blur", "motion_blur": "motion_blur", "brightness_contrast": "contrast",
-                    "compression_artifacts": "jpeg_compression"}
+                    "compression_artifacts": "jpeg_compression", "clouds": "fog"}
+#: why a comparison that misses the target misses it (printed beside the measured ratio)
+WHY_SLOWER = {
+    "compression_artifacts": "PIL's libjpeg codes one 64² image in C, with integer DCTs, in tens of "
+                             "microseconds; our batched float DCT does the same arithmetic per block with "
+                             "torch matmuls and pays per-op overhead on small planes, so batching buys little",
+    "haze": "the reference is one fused numpy expression per image; ours is the same expression on the batch "
+            "(memory-bound either way)",
+    "data_gaps": "the reference reuses one precomputed stripe mask per image; ours draws an angle per image "
+                 "and builds every mask",
+    "rotate": "OpenCV's warpAffine is a fixed-point SIMD loop over uint8 pixels; ours is torch's general float "
+              "grid_sample on the batch (and moves label masks with the same grid), several times the arithmetic",
+    "scale": "as for rotate: OpenCV's fixed-point warpAffine against torch's float grid_sample",
+    "translate": "as for rotate: OpenCV's fixed-point warpAffine against torch's float grid_sample",
+}
 
 
-def uint8_images(images: torch.Tensor) -> list[np.ndarray]:
-    return [np.round(image.permute(1, 2, 0).numpy() * 255).astype(np.uint8) for image in images]
+def imagenet_c_reference(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    from imagecorruptions import corrupt as imagenet_c_corrupt
+
+    return lambda image: imagenet_c_corrupt(image, corruption_name=IMAGENET_C_NAMES[name], severity=SEVERITY)
 
 
-def reobench_reference(name: str, severity: int):
-    """A per-image function doing what REOBench's generator does with its tools, or None."""
-    try:
-        import cv2
-    except ImportError:  # the reobench extra's imagecorruptions-imaug brings OpenCV
-        return None
-    if name == "gaussian_blur":
-        size = REOBENCH_TABLE[name][severity - 1]
-        return lambda image: (np.clip(cv2.GaussianBlur(image.astype(np.float32) / 255, (size, size), 0), 0, 1)
-                              * 255).astype(np.uint8)
-    if name == "motion_blur":
-        size = REOBENCH_TABLE[name][severity - 1]
-        kernel = np.zeros((size, size), np.float32)
-        kernel[(size - 1) // 2] = 1 / size
-        return lambda image: (np.clip(cv2.filter2D(image.astype(np.float32) / 255, -1, kernel), 0, 1)
-                              * 255).astype(np.uint8)
-    if name == "compression_artifacts":
-        quality = REOBENCH_TABLE[name][severity - 1]
-        return lambda image: pil_round_trip(image, quality)
-    if name == "brightness_contrast":
-        contrast, brightness = REOBENCH_TABLE[name][severity - 1]
-        return lambda image: (np.clip(image.astype(np.float32) / 255 * contrast + brightness, 0, 1)
-                              * 255).astype(np.uint8)
-    return None
+def reobench_reference(name: str, size: int) -> Callable[[np.ndarray], np.ndarray]:
+    """What REOBench's generator does for one uint8 image, with numpy and OpenCV (settings at ``size`` px)."""
+    import cv2
+
+    value = REOBENCH_TABLE[name][SEVERITY - 1]
+    centre = ((size - 1) / 2, (size - 1) / 2)
+    if name == "haze":
+        return lambda image: (image.astype(np.float32) * (1 - value) + 255 * value).astype(np.uint8)
+    if name == "data_gaps":
+        stripes, width = value
+        lost = gap_mask(size, size, stripes, width * size / 800, torch.tensor([0.6]))[0].numpy()
+        return lambda image: np.where(lost[..., None], np.uint8(0), image)
+    if name == "rotate":
+        matrix = cv2.getRotationMatrix2D(centre, value, 1.0)
+    elif name == "scale":
+        matrix = cv2.getRotationMatrix2D(centre, 0.0, value)
+    else:
+        shift = value * size / 800
+        matrix = np.float32([[1, 0, shift], [0, 1, shift]])
+    border = cv2.BORDER_CONSTANT if name == "scale" else cv2.BORDER_REFLECT101
+    return lambda image: cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=border)
 
 
-def imagenet_c_reference(name: str, severity: int):
-    """The ImageNet-C package's function for ``name``, per uint8 image, or None."""
-    if name not in IMAGENET_C_NAMES:
-        return None
-    try:
-        from imagecorruptions import corrupt as imagenet_c_corrupt
-    except ImportError:
-        return None
-    return lambda image: imagenet_c_corrupt(image, corruption_name=IMAGENET_C_NAMES[name], severity=severity)
+def corruption_comparison(name: str, batch: torch.Tensor, rounds: int) -> BenchResult:
+    table = "imagenet_c" if name in IMAGENET_C_NAMES else "reobench"
+    images = [np.ascontiguousarray(image) for image in batch.permute(0, 2, 3, 1).numpy()]
+    if table == "imagenet_c":
+        reference, label = imagenet_c_reference(name), f"ImageNet-C package per image ({IMAGENET_C_NAMES[name]})"
+    else:
+        reference, label = reobench_reference(name, batch.shape[-1]), "numpy/OpenCV per image (REOBench's ops)"
+
+    def ours():
+        out = corrupt(batch.float() / 255, name, SEVERITY, generator=0, table=table)
+        return torch.round(out * 255).to(torch.uint8)
+
+    result = compare({label: lambda: [reference(image) for image in images], "ours, batched": ours},
+                     reference=label, name=f"{name} (severity {SEVERITY}, {table} settings)", work=len(images),
+                     unit="images", rounds=rounds, warmup=1, targets={"ours, batched": TARGET})
+    ratio = result.ratio("ours, batched")
+    if ratio.high < TARGET and name in WHY_SLOWER:
+        result.notes = f"below the {TARGET:g}× target: {WHY_SLOWER[name]}."
+    return result
 
 
-def pil_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, "JPEG", quality=quality)
-    buffer.seek(0)
-    return np.asarray(Image.open(buffer))
-
-
-def timed(fn, *args, **kwargs):
-    wall, cpu = time.perf_counter(), time.process_time()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - wall, time.process_time() - cpu
-
-
-def shifted_sum_motion_blur(images: torch.Tensor, radius: int, sigma: float, angles: torch.Tensor) -> torch.Tensor:
-    """The prototype's approach: one edge-clamped shifted copy per tap, accumulated (2r + 1 passes)."""
-    weights, dx, dy = motion_offsets(radius, sigma, angles)
-    reach = 2 * radius
-    padded = torch.nn.functional.pad(images, (reach, reach, reach, reach), mode="replicate")
-    height, width = images.shape[2:]
-    out = torch.zeros_like(images)
-    for index, image in enumerate(padded):
-        for tap, weight in enumerate(weights.tolist()):
-            x, y = int(dx[index, tap]), int(dy[index, tap])
-            out[index] += weight * image[:, reach - y:reach - y + height, reach - x:reach - x + width]
-    return out
-
-
-def scipy_blur(images: torch.Tensor, sigma: float) -> np.ndarray:
-    array = images.numpy()
-    return np.stack([[ndimage.gaussian_filter(channel, sigma, mode="nearest", truncate=4.0) for channel in image]
-                     for image in array])
-
-
-def pil_jpeg(images: torch.Tensor, quality: int) -> list[np.ndarray]:
-    out = []
-    for image in images:
-        buffer = io.BytesIO()
-        Image.fromarray(np.round(image.permute(1, 2, 0).numpy() * 255).astype(np.uint8)).save(
-            buffer, "JPEG", quality=quality)
-        buffer.seek(0)
-        out.append(np.asarray(Image.open(buffer)))
-    return out
+def absolute_rate(name: str, fn: Callable[[], object], work: int, rounds: int, target: float) -> BenchResult:
+    """A hot path with no outside reference: its rate, reported against an absolute target."""
+    result = compare({"ours": fn}, reference="ours", name=name, work=work, unit="images", rounds=rounds, warmup=1)
+    rate = result.throughput("ours")
+    result.notes = f"{rate:,.0f} images/s against the target of {target:,.0f}: {'met' if rate >= target else 'MISSED'}"
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="256 images and a shorter per-image baseline")
+    parser.add_argument("--quick", action="store_true", help="a few images and two rounds (CI)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (targets assume 2 on an idle machine)")
-    parser.add_argument("--table", choices=("reobench", "imagenet_c"), default="reobench",
-                        help="severity settings to time (and which reference tools to compare with)")
     args = parser.parse_args()
+    if args.threads < 1:
+        parser.error(f"--threads must be a positive integer, got {args.threads}")
     torch.set_num_threads(args.threads)
-    n = 256 if args.quick else 800
-    n_loop = 32 if args.quick else 64
-    generate_scenes(18, seed=0)  # warm-up
-    scenes, wall, cpu = timed(generate_scenes, n, seed=1)
-    rate = n / wall
-    print(f"threads: {args.threads}; images: {n} at 64²")
-    print(f"scene generator: {rate:,.0f} images/s wall ({n / cpu:,.0f} per CPU-s); target ≥ 1,000: "
-          f"{'met' if rate >= 1000 else 'MISSED'}")
-    images = scenes.images
-    as_uint8 = uint8_images(images[:n_loop])
-    reference_of = reobench_reference if args.table == "reobench" else imagenet_c_reference
-    print(f"{'corruption (severity 5)':<24} {'batched img/s':>14} {'per CPU-s':>10} {'baseline img/s':>15} "
-          f"{'ratio':>7}  baseline; target")
+    quick = quick_mode()
+    n, rounds = (16, 2) if quick else (256, 7)
+    scenes = generate_scenes(n, seed=1)
+    batch = torch.round(scenes.images * 255).to(torch.uint8)
+    print(f"threads: {args.threads}; {n} images at 64² per call; severity {SEVERITY}; target ≥ {TARGET:g}× per image")
+    results = []
     for name in CORRUPTIONS:
-        corrupt(images[:8], name, 5, generator=0, table=args.table)
-        _, wall, cpu = timed(corrupt, images, name, 5, generator=0, table=args.table)
-        reference = reference_of(name, 5)
-        if reference is not None:
-            reference(as_uint8[0])  # warm: first calls load codecs and compile
-            _, loop_wall, _ = timed(lambda reference=reference: [reference(image) for image in as_uint8])
-            label = "OpenCV/PIL/numpy per image" if args.table == "reobench" else "ImageNet-C package per image"
-        else:
-            _, loop_wall, _ = timed(lambda name=name: [corrupt(images[i:i + 1], name, 5, generator=i, table=args.table)
-                                                       for i in range(n_loop)])
-            label = "ours one by one"
-        batched, single = n / wall, n_loop / loop_wall
-        print(f"{name:<24} {batched:>14,.0f} {n / cpu:>10,.0f} {single:>15,.0f} {batched / single:>6.1f}×  "
-              f"{label}; {'met' if batched >= 1000 else 'MISSED'}")
+        result = corruption_comparison(name, batch, rounds)
+        print(result.report(), flush=True)
+        results.append(result)
+    generator = absolute_rate("scene generator (64²)", lambda: generate_scenes(n, seed=2), n, rounds, 1000)
+    print(generator.report())
+    suite_images = 16 if quick else 800
+    suite_batch = generate_scenes(suite_images, seed=3).images
 
-    if args.table != "imagenet_c":
-        whole_suite_and_exit(images, n, args.table)
-        return
-    sigma = SEVERITY_TABLE["gaussian_blur"][4]
-    _, wall, _ = timed(corrupt, images, "gaussian_blur", 5, table="imagenet_c")
-    _, base, _ = timed(scipy_blur, images[:n_loop], sigma)
-    print(f"gaussian blur σ = {sigma}: ours {n / wall:,.0f} img/s vs scipy.ndimage per image "
-          f"{n_loop / base:,.0f} img/s; ratio {(n / wall) / (n_loop / base):.1f}×")
-    radius, spread = SEVERITY_TABLE["motion_blur"][4]
-    angles = torch.linspace(-0.7, 0.7, n)
-    from reprobook.reobench.corrupt import motion_blur_with
-
-    ours, wall, _ = timed(motion_blur_with, images, radius, spread, angles)
-    shifted, base, _ = timed(shifted_sum_motion_blur, images[:n_loop], radius, spread, angles[:n_loop])
-    gap = float((ours[:n_loop] - shifted.clamp(0, 1)).abs().max())
-    print(f"motion blur r = {radius}: FFT line kernel {n / wall:,.0f} img/s vs {2 * radius + 1} shifted copies "
-          f"{n_loop / base:,.0f} img/s; ratio {(n / wall) / (n_loop / base):.1f}× (max |difference| {gap:.1e})")
-    quality = SEVERITY_TABLE["compression_artifacts"][4]
-    _, wall, _ = timed(corrupt, images, "compression_artifacts", 5, table="imagenet_c")
-    pil_jpeg(images[:2], quality)  # warm
-    _, base, _ = timed(pil_jpeg, images[:n_loop], quality)
-    print(f"JPEG q = {quality}: batched torch {n / wall:,.0f} img/s vs PIL encode + decode per image (warm) "
-          f"{n_loop / base:,.0f} img/s; ratio {(n / wall) / (n_loop / base):.1f}×")
-    whole_suite_and_exit(images, n, args.table)
-
-
-def whole_suite_and_exit(images: torch.Tensor, n: int, table: str) -> None:
     def whole_suite():
         for name in CORRUPTIONS:
             for severity in range(1, 6):
-                corrupt(images, name, severity, generator=severity, table=table)
+                corrupt(suite_batch, name, severity, generator=severity)
 
-    _, wall, cpu = timed(whole_suite)
-    print(f"whole suite, 12 × 5 on {n} images: {wall:.1f} s wall ({cpu:.1f} s CPU); target < 60 s"
-          f"{' (for 800 images)' if n != 800 else ''}: {'met' if wall < 60 else 'MISSED'}")
+    suite = absolute_rate(f"whole 12 × 5 suite on {suite_images} images (reobench settings)", whole_suite,
+                          60 * suite_images, max(1, rounds // 3), 60 * 800 / 60)
+    print(suite.report())
+    results += [generator, suite]
+    ratios = [result.ratio("ours, batched") for result in results if "ours, batched" in result.candidates]
+    geometric_mean = math.exp(np.mean([math.log(ratio.value) for ratio in ratios]))
+    missed = [result.name for result, ratio in zip(results, ratios, strict=False) if ratio.high < TARGET]
+    print(f"geometric mean of the per-corruption ratios: {geometric_mean:.1f}×; below {TARGET:g}× "
+          f"(whole interval): {', '.join(missed) or 'none'}")
+    path = write_record(results, "reobench")
+    if path:
+        print(f"record: {path}")
 
 
 if __name__ == "__main__":

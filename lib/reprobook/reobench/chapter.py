@@ -34,14 +34,14 @@ from reprobook.reobench.ledger import CONTROL_MODELS, REFERENCE_MODEL
 from reprobook.reobench.models import BACKBONES
 
 __all__ = ["Parameters", "validate_parameters", "DEFAULTS", "MAXIMA", "VHM_VQA", "vhm_table", "average_over_seeds",
-           "gallery_mosaic", "REFERENCE_MODEL", "CONTROLS"]
+           "gallery_mosaic", "REFERENCE_MODEL", "CONTROLS", "budget_note", "PLANNED_SEEDS"]
 
 CONTROLS = CONTROL_MODELS
 DEFAULTS: dict[str, Any] = {
-    "profile": "book", "n_train": 2500, "n_val": 300, "n_test": 300, "image_size": 64, "seeds": [0, 1, 2, 3, 4],
+    "profile": "book", "n_train": 2500, "n_val": 180, "n_test": 270, "image_size": 64, "seeds": [0, 1, 2],
     "backbones": ["supervised", "clip"], "epochs": {"supervised": 10, "mae": 12, "simclr": 6, "clip": 10},
-    "corruptions": list(CORRUPTIONS), "severities": [1, 2, 3, 4, 5], "severity_table": "reobench",
-    "probe_l2": [1e-3, 3e-4, 1e-4], "pixel_mlp_epochs": 60, "width": 0.5, "threads": 1, "jobs": 2,
+    "corruptions": list(CORRUPTIONS), "severities": [1, 3, 5], "severity_table": "reobench",
+    "probe_l2": [1e-3, 3e-4, 1e-4], "pixel_mlp_epochs": 30, "width": 0.5, "threads": 1, "jobs": 2,
     "device": "cpu", "oracle_check": True,
 }
 #: The largest value each size parameter accepts (an absurd value is refused before any compute).
@@ -157,6 +157,26 @@ def validate_parameters(**given: Any) -> Parameters:
         device=check_device(values["device"]),
         oracle_check=check_bool("oracle_check", values["oracle_check"]),
     )
+
+
+#: what the issue asks of the comparison claims; fewer seeds than this are a budget cut the ledger states
+PLANNED_SEEDS = 5
+
+
+def budget_note(params: Parameters) -> str:
+    """The run's budget cuts (seeds, severities, corruptions) as a ledger note; empty when there are none.
+
+    >>> budget_note(validate_parameters(seeds=[0, 1, 2], severities=[1, 3, 5]))
+    'budget cut at this profile: 3 seeds (5 planned); severities 1, 3, 5 of 1-5'
+    """
+    cuts = []
+    if len(params.seeds) < PLANNED_SEEDS:
+        cuts.append(f"{len(params.seeds)} seeds ({PLANNED_SEEDS} planned)")
+    if len(params.severities) < 5:
+        cuts.append(f"severities {', '.join(map(str, params.severities))} of 1-5")
+    if len(params.corruptions) < len(CORRUPTIONS):
+        cuts.append(f"{len(params.corruptions)} of {len(CORRUPTIONS)} corruptions")
+    return f"budget cut at this profile: {'; '.join(cuts)}" if cuts else ""
 
 
 def vhm_table() -> pd.DataFrame:

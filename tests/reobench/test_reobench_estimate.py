@@ -1,0 +1,30 @@
+"""The chapter's cost probe: a short slice at the smoke profile returns a sane projection."""
+
+from __future__ import annotations
+
+import pytest
+
+from reprobook.estimate import project
+from reprobook.params import ParameterError
+from reprobook.reobench.estimate import BATCH, probe
+from reprobook.run import resolve_parameters
+
+
+def test_smoke_probe_is_sane() -> None:
+    parameters = resolve_parameters("reobench", "smoke")
+    result = probe(parameters, seconds=1.0)
+    assert result.unit == "pre-training images"
+    assert result.device == "cpu"
+    assert result.cells == len(parameters["seeds"])
+    assert result.units_done % BATCH == 0 and result.units_done >= BATCH
+    epochs = parameters["epochs"]["supervised"]
+    assert result.units_total == epochs * parameters["n_train"] * len(parameters["seeds"])
+    assert 0 < result.wall_seconds < 60 and result.cpu_seconds > 0
+    projection = project(result)
+    assert projection.gpu_hours == 0 and projection.wall_hours_serial > 0
+    assert "pre-training only" in result.notes
+
+
+def test_probe_validates_parameters() -> None:
+    with pytest.raises(ParameterError, match="image_size"):
+        probe({"profile": "smoke", "image_size": 50}, seconds=1.0)
