@@ -59,9 +59,9 @@ def test_bootstrap_matches_scipy_percentile():
 
 def test_bootstrap_is_vectorised_and_fast():
     values = np.random.default_rng(2).random(1000)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU seconds: a loaded machine stretches wall time, not the work
     means = bootstrap_means(values, 10_000)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
     assert means.std() == pytest.approx(values.std() / np.sqrt(1000), rel=0.05)
 
 

@@ -433,7 +433,9 @@ class CompetenceConfig:
     endpoint_model: str = ""
 
 
-COMPETENCE_PROMPT = "{problem} Solve it and give the final answer."
+# the final answer first: asked to "solve it", SmolLM2 spends 48 tokens on set-up and is cut before any
+# answer, which would measure the token limit rather than competence
+COMPETENCE_PROMPT = "{problem} Start your reply with the final answer (a number with its unit), then explain briefly."
 
 
 def run_competence(config: CompetenceConfig) -> pd.DataFrame:
