@@ -98,7 +98,8 @@ def main() -> None:
           f"[{ratio.low:.2f}, {ratio.high:.2f}] of the speed ratio; CPU ratio {cpu_ratio:.2f}). "
           + ("The incremental path does not pay for itself at this window and cadence: the batch recomputation "
              "is the faster choice here." if ratio.high < 1 else
-             "The incremental path is at least as fast as the batch recomputation here."))
+             "The incremental path is faster than the batch recomputation here." if ratio.low > 1 else
+             "The two cannot be told apart at this run's noise."))
     ficsum = end_to_end.candidates["FiCSUM (FI on)"]
     rate, rate_cpu = end_to_end.throughput("FiCSUM (FI on)"), end_to_end.work / max(ficsum.cpu_median, 1e-9)
     slowdown = 1 / end_to_end.ratio("FiCSUM (FI on)").value
