@@ -41,10 +41,10 @@ N_BLOCKS = 6
 DEFAULTS: dict[str, Any] = {
     "profile": "book", "seeds": [0, 1, 2], "methods": list(MAIN_METHODS), "width": 16, "density": 0.5,
     "n_heads": 3, "neurotrails_splits": [4], "sweep_splits": [0, 4, 6], "sparse_single": True,
-    "matched_baselines": True, "static_mask": True, "epochs": 6, "n_train": 3200, "n_val": 1000, "n_test": 5000, "n_shift": 5000,
+    "matched_baselines": True, "static_mask": True, "epochs": 5, "n_train": 3200, "n_val": 1000, "n_test": 5000, "n_shift": 5000,
     "corr_noise": 0.4, "iid_noise": 0.05, "lr": 0.1, "update_every": 10, "prune_rate": 0.5,
     "regrow_dropped": True, "freeze_topology_at": 0.0, "loss_reduction": "sum", "averaging": "logits",
-    "time_budget_s": 300.0, "device": "cpu",
+    "time_budget_s": 350.0, "device": "cpu",
 }
 #: documented upper bounds of the size parameters (absurd values are refused before any compute)
 MAXIMA: dict[str, int | float] = {"seeds": 50, "seed": 1_000_000, "width": 512, "n_heads": 16, "epochs": 1000,
@@ -144,16 +144,21 @@ class Parameters:
 #: the part of a run's CPU time that does not grow with the width squared (per-call overheads of small
 #: convolutions, data handling), measured at width 16-32 on one thread: 0.3 of a width-32 run
 FIXED_COST = 0.3
+#: several heads cost more than their blocks count: outputs concatenated per layer, BatchNorm over M·C channels
+#: (measured ≈ 1.2× at width 16 in smoke runs and ``bench/neurotrails.py``)
+MULTI_HEAD_OVERHEAD = 1.2
 
 
 def run_weight(config: RunConfig) -> float:
     """Expected cost of a run in units of one dense single network of width 32 (blocks evaluated, + 10 % if
-    sparse; a fixed part plus a part that grows with the width squared)."""
+    sparse, + 20 % with several heads; a fixed part plus a part that grows with the width squared)."""
     heads = config.effective_heads
     b = config.effective_blocks_in_head
     stem = heads if config.method == "full_ensemble" else 1
     cost = (stem * 0.5 + (config.n_blocks - b) + heads * b) / (0.5 + config.n_blocks)
-    return cost * (1.1 if config.is_sparse else 1.0) * (FIXED_COST + (1 - FIXED_COST) * (config.width / 32) ** 2)
+    heads_overhead = MULTI_HEAD_OVERHEAD if heads > 1 else 1.0
+    return (cost * (1.1 if config.is_sparse else 1.0) * heads_overhead
+            * (FIXED_COST + (1 - FIXED_COST) * (config.width / 32) ** 2))
 
 
 @functools.lru_cache(maxsize=256)
