@@ -27,8 +27,9 @@ from reprobook.params import (
 )
 from reprobook.seft.delta import ADAPTATIONS, DROP_MODES, SCHEDULES, SEFTSettings
 from reprobook.seft.memory import COST_METHODS
+from reprobook.seft.model import PretrainConfig
 from reprobook.seft.prune import PRUNERS
-from reprobook.seft.train import METHODS, CSRConfig, PretrainConfig, PruneConfig, RepairConfig, with_seft
+from reprobook.seft.train import METHODS, CSRConfig, PruneConfig, RepairConfig, with_seft
 
 __all__ = ["Parameters", "validate_parameters", "summarise_repair", "PROFILES", "ABLATIONS", "MAXIMA",
            "S1_SPARSITY"]

