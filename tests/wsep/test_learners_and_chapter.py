@@ -51,7 +51,7 @@ def test_parameters_are_checked_by_name():
     with pytest.raises(ParameterError, match="grids"):
         validate_parameters(grids=["5x5"])
     with pytest.raises(ParameterError, match="vertex_method"):
-        validate_parameters(vertex_method="brute")
+        validate_parameters(vertex_method="brute", grids=["3x3", "4x4"])
     with pytest.raises(ParameterError, match="unknown parameter"):
         validate_parameters(gama=0.9)
     with pytest.raises(ParameterError, match="learned_steps"):

@@ -19,6 +19,7 @@ def summary_frame(interior: int, spearman: list[float], shuffled: list[float]) -
         "brute_force_equals_lasso": [1.0] + [np.nan] * (n - 1), "capacity": 1.0, "capacity_cvxpy": 1.0,
         "capacity_minimax": 1.0, "support_off_sphere": 0, "pwsep_found": 10.0,
         "lsepin_cost_spearman": spearman, "lsepin_cost_spearman_shuffled": shuffled,
+        "lsepin_kl_cost_spearman": spearman, "lsepin_kl_cost_spearman_shuffled": shuffled,
     })
 
 
@@ -90,6 +91,7 @@ def test_claim_results_on_a_hand_made_table():
     assert results["pwsep_share_found"] == pytest.approx([1.0, 0.96, 1.0])
     assert results["random_reward_share_found"] == pytest.approx([0.4, 0.48, 0.44])
     assert results["lsepin_cost_spearman"] == [-0.2, -0.3, -0.1]
+    assert results["lsepin_kl_cost_spearman_shuffled"] == [0.1, 0.0, -0.1]
     assert results["lasso_equals_brute_force"] and results["capacity_three_ways"]
     assert results["learned_below_exact"] and results["pwsep_list_all"]
     broken = summary_frame(2, [-0.2, -0.3, -0.1], [0.1, 0.0, -0.1]).assign(capacity_cvxpy=1.1)

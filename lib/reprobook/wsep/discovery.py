@@ -5,6 +5,8 @@ All three pick skills among the polytope's vertices; each function returns verte
 - **MISL-k** [ours]: k skills with uniform p(z) maximising I(S; Z) (a multiset: skills may coincide).
 - **WSEP** [reconstructed]: k skills maximising the sum of pairwise Wasserstein distances
   Σ_{i<j} W(ρ_i, ρ_j), either as k different vertices or with skills allowed to coincide.
+- **Weighted WSEP** [reconstructed variant]: skill weights p(z) as well as skills, maximising
+  Σ_{i<j} p_i p_j W(ρ_i, ρ_j) over the simplex (the analogue of MISL's optimal p(z)).
 - **PWSEP** [reconstructed]: sequentially, the vertex farthest in W from the convex hull of the
   earlier skills, d_k(ρ) = min_λ W(ρ, Σ λ_i ρ_i), one LP in (transport plan, λ) per evaluation.
 
@@ -33,6 +35,9 @@ __all__ = [
     "wsep_value",
     "wsep_exhaustive",
     "wsep_local_search",
+    "WeightedWsepResult",
+    "weighted_wsep",
+    "weighted_wsep_value",
     "misl_k_local_search",
     "hull_distance",
     "PwsepResult",
@@ -142,6 +147,97 @@ def wsep_local_search(distances: np.ndarray, k: int, *, distinct: bool = False, 
         if value > best_value + 1e-12:
             best, best_value = counts, value
     return _as_indices(best)
+
+
+def weighted_wsep_value(weights: np.ndarray, distances: np.ndarray) -> float:
+    """Σ_{i<j} p_i p_j W_ij = ½ pᵀWp for skill weights ``weights`` over the rows of ``distances``."""
+    weights = np.asarray(weights, dtype=float)
+    return float(0.5 * weights @ np.asarray(distances, dtype=float) @ weights)
+
+
+@dataclass(frozen=True)
+class WeightedWsepResult:
+    """Weighted WSEP's optimum: weights p* over the vertices, the value ½ p*ᵀWp*, and the KKT gap
+    max_i (Wp*)_i − p*ᵀWp* (≤ 0 up to round-off at a KKT point: no unused vertex would pay to add)."""
+
+    weights: np.ndarray
+    value: float
+    gap: float
+    iterations: int
+
+    def support(self, threshold: float = 1e-6) -> np.ndarray:
+        """Vertices the weighted optimum uses (p* > threshold)."""
+        return self.weights > threshold
+
+
+def _stationary_weights(distances: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """Solve W_SS p = λ1, 1ᵀp = 1 on the support S (least squares when singular); p is 0 off S."""
+    size = len(support)
+    system = np.zeros((size + 1, size + 1))
+    system[:size, :size] = distances[np.ix_(support, support)]
+    system[:size, size] = -1.0
+    system[size, :size] = 1.0
+    solution = np.linalg.lstsq(system, np.r_[np.zeros(size), 1.0], rcond=None)[0]
+    weights = np.zeros(len(distances))
+    weights[support] = solution[:size]
+    return weights
+
+
+def _polish_on_support(distances: np.ndarray, weights: np.ndarray, threshold: float = 1e-3,
+                       max_moves: int = 200) -> np.ndarray:
+    """Active-set polish of an approximate maximiser: drop the most negative weight, add the vertex
+    whose pull (Wp)_i exceeds pᵀWp most, until p ≥ 0 and no vertex off the support would gain."""
+    support = set(np.flatnonzero(weights > threshold * weights.max()).tolist())
+    best = weights
+    for _ in range(max_moves):
+        candidate = _stationary_weights(distances, np.array(sorted(support)))
+        if candidate.min() < -1e-13:
+            support.discard(int(np.argmin(candidate)))
+            continue
+        candidate = np.clip(candidate, 0.0, None)
+        candidate /= candidate.sum()
+        if weighted_wsep_value(candidate, distances) >= weighted_wsep_value(best, distances) - 1e-15:
+            best = candidate
+        pull = distances @ candidate
+        outside = [i for i in range(len(distances)) if i not in support]
+        if not outside or pull[outside].max() <= candidate @ pull + 1e-13:
+            break
+        support.add(outside[int(np.argmax(pull[outside]))])
+    return best
+
+
+def weighted_wsep(distances: np.ndarray, *, restarts: int = 8, seed: int = 0, iterations: int = 1_000
+                  ) -> WeightedWsepResult:
+    """Weighted WSEP [reconstructed variant]: max_p Σ_{i<j} p_i p_j W_ij over the probability simplex.
+
+    The brief's variant of WSEP weights each pair of skills by p(z_i) p(z_j) and, like MISL, lets the
+    skill distribution be optimised too. A maximiser exists with every skill on a vertex (the objective
+    is convex in each skill's occupancy), so we optimise weights over the vertex set. Ascent by the
+    replicator (Baum–Eagon) map p_i ← p_i (Wp)_i / pᵀWp, which never decreases pᵀWp for a symmetric
+    non-negative W, run for ``iterations`` steps from the uniform weights and ``restarts`` Dirichlet
+    draws at once; each end point is then polished by an active-set solve of the stationarity system
+    on its support. The objective need not be concave, so the best end point is
+    returned with its KKT gap max_i (Wp)_i − pᵀWp.
+
+    >>> W = np.array([[0, 1, 2], [1, 0, 1], [2, 1, 0.0]])
+    >>> weighted_wsep(W).weights.round(6).tolist()
+    [0.5, 0.0, 0.5]
+    """
+    distances = np.asarray(distances, dtype=float)
+    n = len(distances)
+    if n == 1 or not np.any(distances > 0):
+        weights = np.full(n, 1.0 / n)
+        return WeightedWsepResult(weights, weighted_wsep_value(weights, distances), 0.0, 0)
+    rng = np.random.default_rng(seed)
+    weights = np.vstack([np.full(n, 1.0 / n), rng.dirichlet(np.ones(n), size=restarts)])
+    for _ in range(iterations):
+        pull = weights @ distances
+        weights = weights * pull / (weights * pull).sum(axis=1, keepdims=True)
+    candidates = [_polish_on_support(distances, row) for row in weights]
+    values = [weighted_wsep_value(row, distances) for row in candidates]
+    best = candidates[int(np.argmax(values))]
+    pull = distances @ best
+    return WeightedWsepResult(best, float(max(values)), float(pull.max() - best @ pull), iterations)
 
 
 def misl_k_local_search(points: np.ndarray, k: int, *, distinct: bool = False, restarts: int = 8,

@@ -1,8 +1,9 @@
 """The chapter's experiments: exact geometry per process, and learned skills; configs in, frames out.
 
 ``run_exact(ExactConfig)`` computes, for one process, the vertex set, MISL's capacity and centre,
-MISL-k, WSEP(k) (skills free to coincide, and forced distinct), PWSEP, downstream metrics on random
-rewards and LSEPIN over random skill sets. ``run_learned(LearnedConfig)`` trains gradient skill
+MISL-k, WSEP(k) (skills free to coincide, and forced distinct), weighted WSEP with optimal p(z),
+PWSEP, downstream metrics on random rewards (Wasserstein and KL adaptation costs) and LSEPIN over
+random skill sets, one named stage function each. ``run_learned(LearnedConfig)`` trains gradient skill
 learners (or runs the RL-oracle PWSEP) and compares them with the exact optima.
 """
 
@@ -20,11 +21,18 @@ from reprobook.wsep.discovery import (
     misl_k_local_search,
     n_subsets,
     pwsep,
+    weighted_wsep,
     wsep_exhaustive,
     wsep_local_search,
     wsep_value,
 )
-from reprobook.wsep.information import blahut_arimoto, capacity_cvxpy, lsepin, mutual_information
+from reprobook.wsep.information import (
+    CapacityResult,
+    blahut_arimoto,
+    capacity_cvxpy,
+    lsepin,
+    mutual_information,
+)
 from reprobook.wsep.learners import learned_pwsep, train_skills
 from reprobook.wsep.mdp import ControlledMarkovProcess, gridworld, three_state_example
 from reprobook.wsep.occupancy import (
@@ -45,6 +53,7 @@ __all__ = [
     "ExactConfig",
     "ExactResult",
     "run_exact",
+    "lsepin_correlations",
     "LearnedConfig",
     "run_learned",
 ]
@@ -135,101 +144,126 @@ def _vertices(mdp: ControlledMarkovProcess, config: ExactConfig, timings: dict[s
     return vertices, n_points, n_policies, brute_equal
 
 
-def run_exact(config: ExactConfig) -> ExactResult:
-    """Everything exact for one process (see the module docstring)."""
-    timings: dict[str, float] = {}
-    mdp = build_process(config.grid, config.gamma)
-    cost = cost_for(mdp, config.ground_cost)
-    vertices, n_points, n_policies, brute_equal = _vertices(mdp, config, timings)
+@dataclass(frozen=True)
+class _Geometry:
+    """What every stage of ``run_exact`` reads: the process, its vertices and their distances."""
+
+    mdp: ControlledMarkovProcess
+    cost: np.ndarray
+    vertices: np.ndarray
+    capacity: CapacityResult
+    distances: np.ndarray
+    rewards: np.ndarray
+    uniform: np.ndarray
+
+
+def _timed(timings: dict[str, float], stage: str, function, *args, **kwargs):
+    started = time.perf_counter()
+    out = function(*args, **kwargs)
+    timings[stage] = time.perf_counter() - started
+    return out
+
+
+def _pwsep_stage(geometry: _Geometry, config: ExactConfig, timings: dict[str, float]
+                 ) -> tuple[np.ndarray, pd.DataFrame, dict[str, float]]:
+    """PWSEP over the vertex list: its order, one row per step, and its summary numbers."""
+    if len(geometry.vertices) > config.pwsep_max_vertices:
+        return (np.array([], dtype=int), pd.DataFrame(columns=["step", "vertex", "hull_distance"]),
+                {"pwsep_found": np.nan, "pwsep_steps": np.nan, "pwsep_final_distance": np.nan, "pwsep_lps": np.nan})
+    result = _timed(timings, "pwsep", pwsep, geometry.vertices, geometry.cost, first=config.pwsep_first,
+                    reference=geometry.uniform)
+    rows = pd.DataFrame({"step": np.arange(1, len(result.order) + 1), "vertex": result.order,
+                         "hull_distance": result.distances})
+    return result.order, rows, {"pwsep_found": len(set(result.order.tolist())), "pwsep_steps": len(result.order),
+                                "pwsep_final_distance": result.final_max_distance, "pwsep_lps": result.n_lps}
+
+
+def _skill_row(geometry: _Geometry, k: int, method: str, skills: np.ndarray,
+               weights: np.ndarray | None = None) -> dict[str, object]:
+    """One method's skill set (vertex indices, optional weights p(z)) and its downstream metrics."""
+    vertices, on_sphere = geometry.vertices, geometry.capacity.on_sphere()
+    return {"k": k, "method": method, "distinct_vertices": len(set(skills.tolist())),
+            "interior_vertices_used": int((~on_sphere[np.unique(skills)]).sum()),
+            "mutual_information": mutual_information(vertices[skills], weights),
+            "wsep_value": wsep_value(skills, geometry.distances),
+            "lsepin": lsepin(vertices[skills], weights) if len(skills) > 1 else np.nan,
+            **evaluate_skills(vertices, skills, geometry.rewards, geometry.distances, weights)}
+
+
+def _skill_sets_per_k(geometry: _Geometry, config: ExactConfig, pwsep_order: np.ndarray) -> pd.DataFrame:
+    """MISL-k, WSEP(k) (may coincide / distinct) and PWSEP's first k per k; then the two optimal-p
+    methods: MISL with its capacity-achieving p(z), and weighted WSEP (Σ p_i p_j W) with its p(z)."""
+    vertices, distances = geometry.vertices, geometry.distances
     n = len(vertices)
-
-    started = time.perf_counter()
-    capacity = blahut_arimoto(vertices)
-    timings["blahut_arimoto"] = time.perf_counter() - started
-    started = time.perf_counter()
-    capacity_cvx, _ = capacity_cvxpy(vertices)
-    timings["cvxpy"] = time.perf_counter() - started
-    minimax = float(capacity.kl_to_centre.max())
-    on_sphere = capacity.on_sphere()
-    support = capacity.support()
-
-    started = time.perf_counter()
-    distances = wasserstein_matrix(vertices, cost)
-    timings["wasserstein_matrix"] = time.perf_counter() - started
-
-    rewards = random_rewards(config.n_rewards, mdp.n_states, config.reward_seed)
-    uniform = occupancy(mdp, np.full((mdp.n_states, mdp.n_actions), 1.0 / mdp.n_actions))
-
-    pwsep_order = np.array([], dtype=int)
-    pwsep_rows = pd.DataFrame(columns=["step", "vertex", "hull_distance"])
-    pwsep_summary = {"pwsep_found": np.nan, "pwsep_steps": np.nan, "pwsep_final_distance": np.nan,
-                     "pwsep_lps": np.nan}
-    if n <= config.pwsep_max_vertices:
-        started = time.perf_counter()
-        result = pwsep(vertices, cost, first=config.pwsep_first, reference=uniform)
-        timings["pwsep"] = time.perf_counter() - started
-        pwsep_order = result.order
-        pwsep_rows = pd.DataFrame({"step": np.arange(1, len(result.order) + 1), "vertex": result.order,
-                                   "hull_distance": result.distances})
-        pwsep_summary = {"pwsep_found": len(set(result.order.tolist())), "pwsep_steps": len(result.order),
-                         "pwsep_final_distance": result.final_max_distance, "pwsep_lps": result.n_lps}
-
-    started = time.perf_counter()
+    support = geometry.capacity.support()
     rows = []
-    k_values = sorted({k for k in config.k_list if k <= n} | {int(support.sum()), n})
-    for k in k_values:
-        sets = {
-            "MISL-k": misl_k_local_search(vertices, k, seed=config.seed),
-            "WSEP(k), skills may coincide": wsep_local_search(distances, k, seed=config.seed),
-        }
+    for k in sorted({k for k in config.k_list if k <= n} | {int(support.sum()), n}):
+        sets = {"MISL-k": misl_k_local_search(vertices, k, seed=config.seed),
+                "WSEP(k), skills may coincide": wsep_local_search(distances, k, seed=config.seed)}
         if n_subsets(n, k) <= config.exhaustive_limit:
             sets["WSEP(k), distinct skills"] = wsep_exhaustive(distances, k)
         else:
             sets["WSEP(k), distinct skills"] = wsep_local_search(distances, k, distinct=True, seed=config.seed)
         if len(pwsep_order) >= k:
             sets["PWSEP (first k)"] = pwsep_order[:k]
-        for method, skills in sets.items():
-            rows.append({"k": k, "method": method, "distinct_vertices": len(set(skills.tolist())),
-                         "interior_vertices_used": int((~on_sphere[np.unique(skills)]).sum()),
-                         "mutual_information": mutual_information(vertices[skills]),
-                         "wsep_value": wsep_value(skills, distances),
-                         "lsepin": lsepin(vertices[skills]) if len(skills) > 1 else np.nan,
-                         **evaluate_skills(vertices, skills, rewards, distances)})
+        rows.extend(_skill_row(geometry, k, method, skills) for method, skills in sets.items())
     misl = np.flatnonzero(support)
-    rows.append({"k": len(misl), "method": "MISL (optimal p)", "distinct_vertices": len(misl),
-                 "interior_vertices_used": int((~on_sphere[misl]).sum()),
-                 "mutual_information": capacity.capacity, "wsep_value": wsep_value(misl, distances),
-                 "lsepin": lsepin(vertices[misl], capacity.weights[misl] / capacity.weights[misl].sum()),
-                 **evaluate_skills(vertices, misl, rewards, distances)})
-    per_k = pd.DataFrame(rows)
-    timings["skill_sets"] = time.perf_counter() - started
+    misl_weights = geometry.capacity.weights[misl] / geometry.capacity.weights[misl].sum()
+    rows.append({**_skill_row(geometry, len(misl), "MISL (optimal p)", misl, misl_weights),
+                 "mutual_information": geometry.capacity.capacity})
+    weighted = weighted_wsep(distances, seed=config.seed)
+    used = np.flatnonzero(weighted.support())
+    rows.append({**_skill_row(geometry, len(used), "weighted WSEP (optimal p)", used,
+                              weighted.weights[used] / weighted.weights[used].sum()),
+                 "weighted_wsep_value": weighted.value, "weighted_wsep_gap": weighted.gap})
+    return pd.DataFrame(rows)
 
-    started = time.perf_counter()
+
+LSEPIN_SET_COLUMNS = ["lsepin", "hit_rate", "zero_shot_regret", "w_adaptation_cost", "kl_adaptation_cost",
+                      "kl_skill_finite_share"]
+
+
+def _lsepin_sets(geometry: _Geometry, config: ExactConfig) -> pd.DataFrame:
+    """LSEPIN and the downstream costs of ``n_skill_sets`` random sets of ``lsepin_k`` distinct vertices."""
     rng = np.random.default_rng(config.seed)
-    set_rows = []
+    n = len(geometry.vertices)
     size = min(config.lsepin_k, n)
+    rows = []
     for _ in range(config.n_skill_sets if n > size else 0):
         skills = np.sort(rng.choice(n, size=size, replace=False))
-        set_rows.append({"lsepin": lsepin(vertices[skills]),
-                         **evaluate_skills(vertices, skills, rewards, distances)})
-    lsepin_sets = pd.DataFrame(set_rows, columns=["lsepin", "hit_rate", "zero_shot_regret",
-                                                  "w_adaptation_cost", "kl_skill_finite_share"])
-    timings["lsepin_sets"] = time.perf_counter() - started
+        rows.append({"lsepin": lsepin(geometry.vertices[skills]),
+                     **evaluate_skills(geometry.vertices, skills, geometry.rewards, geometry.distances)})
+    return pd.DataFrame(rows, columns=LSEPIN_SET_COLUMNS)
+
+
+def lsepin_correlations(sets: pd.DataFrame, cost: str, seed: int) -> tuple[float, float]:
+    """Spearman ρ of LSEPIN against the mean ``cost`` column over skill sets, and its control: the
+    same correlation after shuffling which skill set each LSEPIN belongs to (NaN when untestable:
+    fewer than three sets, or a constant LSEPIN or cost)."""
+    if len(sets) <= 2 or sets.lsepin.nunique() <= 1 or sets[cost].nunique() <= 1:
+        return np.nan, np.nan
+    rho = spearmanr(sets.lsepin, sets[cost]).statistic
+    shuffled = np.random.default_rng(seed + 1).permutation(sets.lsepin.to_numpy())
+    return float(rho), float(spearmanr(shuffled, sets[cost]).statistic)
+
+
+def _summary_row(geometry: _Geometry, config: ExactConfig, counts: dict[str, float], per_k: pd.DataFrame,
+                 sets: pd.DataFrame, pwsep_summary: dict[str, float], capacity_cvx: float) -> pd.DataFrame:
+    capacity, n = geometry.capacity, len(geometry.vertices)
+    on_sphere, support = capacity.on_sphere(), capacity.support()
+    interior = ~on_sphere
 
     def at(method: str, k: int, column: str) -> float:
         match = per_k[(per_k.method == method) & (per_k.k == k)]
         return float(match[column].iloc[0]) if len(match) else np.nan
 
-    interior = ~on_sphere
-    testable = len(lsepin_sets) > 2 and lsepin_sets.lsepin.nunique() > 1
-    rho = spearmanr(lsepin_sets.lsepin, lsepin_sets.w_adaptation_cost).statistic if testable else np.nan
-    # the control: the same correlation after shuffling which skill set each LSEPIN belongs to
-    shuffled = (spearmanr(np.random.default_rng(config.seed + 1).permutation(lsepin_sets.lsepin.to_numpy()),
-                          lsepin_sets.w_adaptation_cost).statistic if testable else np.nan)
-    summary = pd.DataFrame([{
-        "grid": mdp.name, "states": mdp.n_states, "deterministic_policies": n_policies,
-        "distinct_occupancies": n_points, "vertices": n, "brute_force_equals_lasso": brute_equal,
-        "capacity": capacity.capacity, "capacity_cvxpy": capacity_cvx, "capacity_minimax": minimax,
+    weighted = per_k[per_k.method == "weighted WSEP (optimal p)"].iloc[0]
+    w_rho, w_shuffled = lsepin_correlations(sets, "w_adaptation_cost", config.seed)
+    kl_rho, kl_shuffled = lsepin_correlations(sets, "kl_adaptation_cost", config.seed)
+    return pd.DataFrame([{
+        "grid": geometry.mdp.name, "states": geometry.mdp.n_states, **counts, "vertices": n,
+        "capacity": capacity.capacity, "capacity_cvxpy": capacity_cvx,
+        "capacity_minimax": float(capacity.kl_to_centre.max()),
         "ba_gap": capacity.gap, "misl_support": int(support.sum()), "on_kl_sphere": int(on_sphere.sum()),
         "interior": int(interior.sum()),
         "interior_kl_min": float(capacity.kl_to_centre[interior].min()) if interior.any() else np.nan,
@@ -239,22 +273,50 @@ def run_exact(config: ExactConfig) -> ExactResult:
         "wsep_multiset_distinct_at_n": at("WSEP(k), skills may coincide", n, "distinct_vertices"),
         "wsep_distinct_distinct_at_n": at("WSEP(k), distinct skills", n, "distinct_vertices"),
         "misl_k_distinct_at_n": at("MISL-k", n, "distinct_vertices"),
-        "lsepin_cost_spearman": rho,
-        "lsepin_cost_spearman_shuffled": shuffled,
+        "weighted_wsep_support": int(weighted.distinct_vertices),
+        "weighted_wsep_interior_used": int(weighted.interior_vertices_used),
+        "weighted_wsep_value": float(weighted.weighted_wsep_value), "weighted_wsep_gap": float(weighted.weighted_wsep_gap),
+        "lsepin_cost_spearman": w_rho, "lsepin_cost_spearman_shuffled": w_shuffled,
+        "lsepin_kl_cost_spearman": kl_rho, "lsepin_kl_cost_spearman_shuffled": kl_shuffled,
     }])
-    vertex_frame = pd.DataFrame({
+
+
+def _vertex_frame(geometry: _Geometry, pwsep_order: np.ndarray) -> pd.DataFrame:
+    """One row per vertex (KL to MISL's centre, MISL weight, PWSEP step, occupancy) and the centre."""
+    capacity, n = geometry.capacity, len(geometry.vertices)
+    frame = pd.DataFrame({
         "vertex": np.arange(n), "kl_to_centre": capacity.kl_to_centre, "misl_weight": capacity.weights,
-        "on_kl_sphere": on_sphere,
+        "on_kl_sphere": capacity.on_sphere(),
         "pwsep_step": [int(np.flatnonzero(pwsep_order == i)[0]) + 1 if i in pwsep_order else np.nan
                        for i in range(n)],
-        "occupancy": [row.tolist() for row in vertices],
+        "occupancy": [row.tolist() for row in geometry.vertices],
     })
     centre = pd.DataFrame({"vertex": [-1], "kl_to_centre": [0.0], "misl_weight": [np.nan],
                            "on_kl_sphere": [False], "pwsep_step": [np.nan],
                            "occupancy": [capacity.centre.tolist()]})
-    vertex_frame = pd.concat([vertex_frame, centre], ignore_index=True)
+    return pd.concat([frame, centre], ignore_index=True)
+
+
+def run_exact(config: ExactConfig) -> ExactResult:
+    """Everything exact for one process (see the module docstring), stage by stage."""
+    timings: dict[str, float] = {}
+    mdp = build_process(config.grid, config.gamma)
+    cost = cost_for(mdp, config.ground_cost)
+    vertices, n_points, n_policies, brute_equal = _vertices(mdp, config, timings)
+    capacity = _timed(timings, "blahut_arimoto", blahut_arimoto, vertices)
+    capacity_cvx, _ = _timed(timings, "cvxpy", capacity_cvxpy, vertices)
+    geometry = _Geometry(
+        mdp, cost, vertices, capacity, _timed(timings, "wasserstein_matrix", wasserstein_matrix, vertices, cost),
+        random_rewards(config.n_rewards, mdp.n_states, config.reward_seed),
+        occupancy(mdp, np.full((mdp.n_states, mdp.n_actions), 1.0 / mdp.n_actions)))
+    pwsep_order, pwsep_rows, pwsep_summary = _pwsep_stage(geometry, config, timings)
+    per_k = _timed(timings, "skill_sets", _skill_sets_per_k, geometry, config, pwsep_order)
+    sets = _timed(timings, "lsepin_sets", _lsepin_sets, geometry, config)
+    counts = {"deterministic_policies": n_policies, "distinct_occupancies": n_points,
+              "brute_force_equals_lasso": brute_equal}
+    summary = _summary_row(geometry, config, counts, per_k, sets, pwsep_summary, capacity_cvx)
     timing_frame = pd.DataFrame({"grid": mdp.name, "stage": list(timings), "seconds": list(timings.values())})
-    return ExactResult(summary, vertex_frame, per_k, lsepin_sets, pwsep_rows, timing_frame)
+    return ExactResult(summary, _vertex_frame(geometry, pwsep_order), per_k, sets, pwsep_rows, timing_frame)
 
 
 def _vertices_matched(points: np.ndarray, vertices: np.ndarray) -> int:

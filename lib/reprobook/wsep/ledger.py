@@ -84,6 +84,16 @@ def build_ledger(profile: str, families: tuple[str, ...] = tuple(FAMILIES)) -> c
             why_untestable="the smoke profile draws too few skill sets for a correlation",
             notes="Spearman ρ of LSEPIN vs mean W-adaptation cost over random skill sets, one value per named "
                   "process with enough vertices"),
+        claims.Claim(
+            "c4_lsepin_kl_cost",
+            "Higher LSEPIN goes with lower information-geometric (KL) adaptation cost.",
+            paper="connection (theorem)", source="abstract", metric="lsepin_kl_cost_spearman",
+            rule=claims.AtMost(-0.1), evidence=claims.MINIATURE,
+            controls=(claims.Control("lsepin_kl_cost_spearman_shuffled", "LSEPIN shuffled across skill sets"),),
+            testable_in=("book", "paper"),
+            why_untestable="the smoke profile draws too few skill sets for a correlation",
+            notes="Spearman ρ of LSEPIN vs the mean KL(v*_r ‖ skills' mixture) over random skill sets (∞ when the "
+                  "skills never visit a state the task's optimum visits; ranked last), one value per named process"),
     ]
     checks = [
         claims.Check("k1_lasso_equals_brute_force", "Lasso enumeration = all A^S deterministic policies",
@@ -136,6 +146,10 @@ def claim_results(summary: pd.DataFrame, family_frame: pd.DataFrame, learned: pd
     spearman = summary[np.isfinite(summary.lsepin_cost_spearman.astype(float))]
     results["lsepin_cost_spearman"] = list(spearman.lsepin_cost_spearman)
     results["lsepin_cost_spearman_shuffled"] = list(spearman.lsepin_cost_spearman_shuffled)
+    kl_column = summary.get("lsepin_kl_cost_spearman", pd.Series(np.nan, index=summary.index)).astype(float)
+    kl = summary[np.isfinite(kl_column)]
+    results["lsepin_kl_cost_spearman"] = list(kl.lsepin_kl_cost_spearman) if len(kl) else []
+    results["lsepin_kl_cost_spearman_shuffled"] = list(kl.lsepin_kl_cost_spearman_shuffled) if len(kl) else []
     checked = summary.brute_force_equals_lasso.dropna()
     results["lasso_equals_brute_force"] = bool(len(checked) and (checked == 1.0).all())
     gaps = np.abs(summary[["capacity_cvxpy", "capacity_minimax"]].to_numpy(float)

@@ -55,15 +55,23 @@ def wasserstein(a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> float:
 def wasserstein_matrix(points: np.ndarray, cost: np.ndarray, others: np.ndarray | None = None) -> np.ndarray:
     """W(points_i, others_j) for all pairs (symmetric and exact; ``others`` defaults to ``points``)."""
     points = np.asarray(points, dtype=float)
+    cost = np.ascontiguousarray(cost, dtype=float)
     if others is None:
         n = len(points)
         out = np.zeros((n, n))
-        for i in range(n):
-            for j in range(i + 1, n):
-                out[i, j] = out[j, i] = wasserstein(points[i], points[j], cost)
+        for i in range(n - 1):  # one POT call per row: the later points are the columns of a batch
+            out[i, i + 1:] = out[i + 1:, i] = _row(points[i], points[i + 1:], cost)
         return out
     others = np.asarray(others, dtype=float)
-    return np.array([[wasserstein(x, y, cost) for y in others] for x in points])
+    return np.array([_row(x, others, cost) for x in points]).reshape(len(points), len(others))
+
+
+def _row(point: np.ndarray, others: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """W(point, others_j) for every j in one batched POT call (each column solved exactly)."""
+    if len(others) == 1:
+        return np.array([wasserstein(point, others[0], cost)])
+    return np.asarray(ot.emd2(np.ascontiguousarray(point), np.ascontiguousarray(others.T), cost,
+                              numItermax=1_000_000), dtype=float)
 
 
 def sinkhorn(a: np.ndarray, b: np.ndarray, cost: np.ndarray, epsilon: float, n_iter: int = 2_000,
