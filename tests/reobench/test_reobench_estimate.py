@@ -6,7 +6,7 @@ import pytest
 
 from reprobook.estimate import project
 from reprobook.params import ParameterError
-from reprobook.reobench.estimate import BATCH, probe
+from reprobook.reobench.estimate import SHORT_BATCH, probe
 from reprobook.run import resolve_parameters
 
 
@@ -16,7 +16,7 @@ def test_smoke_probe_is_sane() -> None:
     assert result.unit == "pre-training images"
     assert result.device == "cpu"
     assert result.cells == len(parameters["seeds"])
-    assert result.units_done % BATCH == 0 and result.units_done >= BATCH
+    assert result.units_done % SHORT_BATCH == 0 and result.units_done >= SHORT_BATCH
     epochs = parameters["epochs"]["supervised"]
     assert result.units_total == epochs * parameters["n_train"] * len(parameters["seeds"])
     assert 0 < result.wall_seconds < 60 and result.cpu_seconds > 0

@@ -28,9 +28,11 @@ from reprobook.reobench.chapter import validate_parameters
 from reprobook.reobench.models import train_backbone
 from reprobook.reobench.synth import generate_scenes
 
-__all__ = ["probe", "BATCH", "PROBE_SEED"]
+__all__ = ["probe", "BATCH", "SHORT_BATCH", "SHORT_SLICE", "PROBE_SEED"]
 
 BATCH = 128  # the training batch of :func:`reprobook.reobench.models.train_backbone`
+SHORT_BATCH = 32  # the batch of a short slice (under ``SHORT_SLICE`` seconds), so one round stays short
+SHORT_SLICE = 10.0
 PROBE_SEED = 987_654_321  # scenes from a seed range the chapter's replicates never use
 
 
@@ -40,7 +42,8 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
     threads = min(params.threads, os.cpu_count() or 1)  # more threads than cores only adds contention
     torch.set_num_threads(threads)
     device = torch_device(params.device)
-    scenes = generate_scenes(BATCH, seed=PROBE_SEED, size=params.image_size)
+    batch = BATCH if seconds >= SHORT_SLICE else SHORT_BATCH
+    scenes = generate_scenes(batch, seed=PROBE_SEED, size=params.image_size)
     shares = {name: epochs * params.n_train for name, epochs in params.epochs}
     per_seed = sum(shares.values())
 
@@ -61,14 +64,14 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
         if wall * (rounds + 1) / rounds > seconds:
             break
     cpu = tree_cpu_seconds() - cpu_before
-    done = float(BATCH * sum(steps.values()))
+    done = float(batch * sum(steps.values()))
     mix = ", ".join(f"{name} {count}" for name, count in steps.items())
     return Probe(
         units_done=done, wall_seconds=wall, cpu_seconds=cpu, device=device,
         units_total=max(float(per_seed * len(params.seeds)), done), cells=len(params.seeds),
         unit="pre-training images",
         notes=(f"The slice pre-trained the profile's backbones at {params.image_size}² (width {params.width:g}) "
-               f"for {mix} steps of {BATCH} images on {threads} thread(s) (each call's start-up included), in proportion to each backbone's share of the profile's "
+               f"for {mix} steps of {batch} images{'' if batch == BATCH else f' (a short slice; the profile trains in batches of {BATCH})'} on {threads} thread(s) (each call's start-up included), in proportion to each backbone's share of the profile's "
                f"pre-training; the projection counts pre-training only, not the scene generation, the corrupted "
                f"suite ({len(params.corruptions)} corruptions × {len(params.severities)} severities of "
                f"{params.n_test:,} scenes per seed) or its scoring, which add to it."),
