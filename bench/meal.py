@@ -13,7 +13,8 @@
    per kitchen" is a measurement here, not an assertion.
 
 Run: ``python bench/meal.py`` (``--quick`` for a short check). ``python bench/meal.py --probe
-[--envs N]`` instead probes the paper configuration and projects the full protocol's device time. Wall and process-tree CPU times are
+[--seconds S]`` instead probes the paper profile (:func:`reprobook.meal.estimate.probe`, the same as
+``python -m reprobook estimate meal --profile paper``) and prints its projected cost. Wall and process-tree CPU times are
 both recorded: on a shared machine the wall time is what other processes left us.
 """
 
@@ -30,7 +31,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from reprobook.benchmark import compare, quick_mode, write_record
+from reprobook.benchmark import compare, quick_mode, records_dir, write_record
 from reprobook.meal.continual import init_cl_state, regularisation_mask
 from reprobook.meal.env import OvercookedEnv
 from reprobook.meal.experiments import SequenceConfig, sequence_layouts, train_config
@@ -151,7 +152,7 @@ def env_benchmark():
 
 def trainer_parts(n_tasks: int, hidden: int = 64):
     config = SequenceConfig(n_tasks=n_tasks, hidden=hidden, num_envs=64, rollout_len=128, epochs=2,
-                            minibatches=8, eval_every=5)
+                            minibatches=8, eval_every=1 if quick_mode() else 5)
     settings = train_config(config)
     trainer = make_trainer(settings)
     layouts = stack_layouts(sequence_layouts(dataclasses.replace(config, n_tasks=1)), shape=(7, 7))
@@ -229,7 +230,7 @@ def compile_benchmark() -> None:
         builders["MEAL's pattern (lax.switch over kitchens)"] = _meal_switch_rollout
     except ImportError as error:
         print(f"MEAL's environment unavailable ({error}); see NODEPS_WHEELS in the Makefile")
-    counts = (1, 5) if quick_mode() else (1, 5, 20)
+    counts = (1, 2) if quick_mode() else (1, 5, 20)
     for name, build in builders.items():
         times = []
         for n_tasks in counts:
@@ -239,61 +240,29 @@ def compile_benchmark() -> None:
             times.append(time.perf_counter() - started)
         shown = ", ".join(f"{n} tasks {t:.1f} s" for n, t in zip(counts, times, strict=True))
         print(f"{name:45s} {shown}; last / first = {times[-1] / times[0]:.2f}")
-    for n_tasks in (1, 20):
+    for n_tasks in () if quick_mode() else (1, 20):  # the training graph's cold compile takes tens of seconds
         _, trainer, runner, layout, cl = trainer_parts(n_tasks)
         started = time.perf_counter()
         trainer.train.lower(runner, layout, jnp.int32(0), cl, FULL_CONDITIONING).compile()
         print(f"our IPPO training graph, {n_tasks:>2} tasks: trace + compile {time.perf_counter() - started:.1f} s")
 
 
-#: the paper's full protocol, in continual runs of 1e8 steps per task (main comparison, 8 methods, plus
-#: 19 single-task baselines per seed for forward transfer), all over 10 seeds
-PAPER_TASKS, PAPER_STEPS_PER_TASK, PAPER_SEEDS, PAPER_METHODS = 20, 100_000_000, 10, 8
-
-
-def paper_probe(num_envs: int = 2048, seeds: int = 3, updates: int = 1) -> dict[str, float]:
-    """A bounded probe of the paper configuration: time ``updates`` PPO updates of the MEAL-faithful
-    network (2×128 + LayerNorm, 400-step rollouts, 8 epochs × 16 minibatches) for ``seeds`` seeds in
-    one ``vmap``, and project the full protocol's device time from the measured env steps/s.
-
-    ``num_envs`` is 2048 in the paper; a CPU can only probe a few. The projection assumes the rate
-    measured at ``num_envs`` holds at 2048 (true within a GPU's width, pessimistic below it).
-    """
-    config = SequenceConfig(n_tasks=PAPER_TASKS, hidden=128, num_envs=num_envs, rollout_len=400, epochs=8,
-                            minibatches=16, eval_every=updates)
-    settings = train_config(config)
-    trainer = make_seed_trainer(settings)
-    layout = take_task(stack_layouts(sequence_layouts(dataclasses.replace(config, n_tasks=1)), shape=(7, 7)), 0)
-    keys = jnp.stack([jax.random.key(seed) for seed in range(seeds)])
-    params = jax.vmap(lambda key: init_network(key, settings.network))(keys)
-    mask = regularisation_mask(jax.tree.map(lambda leaf: leaf[0], params), multihead=True)
-    cl = jax.vmap(lambda p: init_cl_state("online_ewc", p, mask))(params)
-    states, obs = trainer.start_task(params, layout, keys)
-    runner = Runner(params, jax.vmap(adam_init)(params), states, obs, keys, jnp.zeros(seeds, jnp.float32),
-                    jnp.full(seeds, PAPER_STEPS_PER_TASK / 2, jnp.float32))
-    started = time.perf_counter()
-    runner, _ = jax.block_until_ready(trainer.train(runner, layout, jnp.int32(0), cl, FULL_CONDITIONING))
-    compile_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    jax.block_until_ready(trainer.train(runner, layout, jnp.int32(0), cl, FULL_CONDITIONING))
-    seconds = time.perf_counter() - started
-    rate = updates * num_envs * 400 * seeds / seconds
-    full = (PAPER_METHODS * PAPER_TASKS + PAPER_TASKS - 1) * PAPER_STEPS_PER_TASK * PAPER_SEEDS
-    return {"device": jax.devices()[0].platform, "num_envs": num_envs, "seeds": seeds,
-            "first_call_seconds": compile_seconds, "env_steps_per_second": rate,
-            "one_task_one_seed_hours": PAPER_STEPS_PER_TASK / rate / 3600,
-            "full_protocol_env_steps": float(full), "full_protocol_device_hours": full / rate / 3600}
-
-
 if __name__ == "__main__":
     if "--probe" in sys.argv:
-        envs = int(sys.argv[sys.argv.index("--envs") + 1]) if "--envs" in sys.argv else 2048
-        for name, value in paper_probe(num_envs=envs).items():
-            print(f"{name:28s} {value:,.3f}" if isinstance(value, float) else f"{name:28s} {value}")
+        from reprobook.estimate import format_projection, profile_estimate
+
+        seconds = float(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.argv else 20.0
+        print(format_projection(profile_estimate("meal", "paper", seconds), "paper"))
         raise SystemExit(0)
-    jax.config.update("jax_enable_compilation_cache", False)
+    if quick_mode():  # seconds, not minutes: reuse compiled graphs (the compile timings then mean little)
+        from reprobook.meal.compilation import enable_compilation_cache
+
+        enable_compilation_cache()
+    else:
+        jax.config.update("jax_enable_compilation_cache", False)
     records = [env_benchmark(), ippo_benchmark()]
     compile_benchmark()
-    path = write_record(records, "meal")
+    # a quick run (CI) writes its record beside the full one, never over it
+    path = write_record(records, "meal", quick=False, directory=records_dir() / "quick" if quick_mode() else None)
     if path:
         print(f"record written to {path}")
