@@ -87,3 +87,22 @@ def test_parameters_are_validated_with_names():
 def test_size_parameters_have_a_maximum_named_in_the_message(name, value):
     with pytest.raises(ParameterError, match=name):
         chapter.validate_parameters(**{name: value})
+
+
+def test_device_parameter_is_validated_and_reaches_the_pixel_learner():
+    with pytest.raises(ParameterError, match="device"):
+        chapter.validate_parameters(device="tpu")
+    params = chapter.validate_parameters(profile="smoke", device="cpu", pixel_steps=512)
+    assert {config.device for config in params.pixel_configs()} == {"cpu"}
+    assert chapter.validate_parameters().device == "cpu"  # book and smoke stay on the CPU
+
+
+def test_rollout_batch_moves_to_a_device_unchanged_on_cpu():
+    import torch
+
+    from reprobook.hasard.ppo_update import RolloutBatch
+
+    batch = RolloutBatch(*(torch.arange(4.0) + offset for offset in range(6)))
+    moved = batch.to("cpu")
+    assert all(torch.equal(getattr(moved, name), getattr(batch, name))
+               for name in ("inputs", "actions", "old_logp", "advantages", "returns", "cost_returns"))

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from reprobook.devices import check_device
 from reprobook.hasard.cmdp import METHODS, PPOConfig
 from reprobook.hasard.experiments import PixelPPOConfig, RandomConfig, WallsConfig
 from reprobook.hasard.scenarios import SPECS
@@ -38,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "random_max_steps": 525, "seed": 0, "heatmap_level": 1, "cmdp_methods": list(METHODS), "cmdp_budget": 1.0,
     "cmdp_iterations": 150, "cmdp_seeds": [0, 1, 2, 3, 4], "lagrangian_lr": 0.01,
     "pixel_scenario": "collateral_damage", "pixel_methods": list(PIXEL_METHODS), "pixel_steps": 8_192,
-    "pixel_envs": 8, "pixel_seeds": [0],
+    "pixel_envs": 8, "pixel_seeds": [0], "device": "cpu",
 }
 
 #: The largest value each size parameter accepts (larger ones are refused before any compute).
@@ -69,6 +70,7 @@ class Parameters:
     pixel_steps: int
     pixel_envs: int
     pixel_seeds: tuple[int, ...]
+    device: str = "cpu"
 
     def random_configs(self) -> list[RandomConfig]:
         return [RandomConfig(scenario, level, self.random_episodes, self.seed, self.random_max_steps)
@@ -86,7 +88,8 @@ class Parameters:
         if self.pixel_steps == 0:
             return []
         return [PixelPPOConfig(scenario=self.pixel_scenario, level=1, method=method, total_steps=self.pixel_steps,
-                               n_envs=self.pixel_envs, lagrangian_lr=self.lagrangian_lr, seed=seed)
+                               n_envs=self.pixel_envs, lagrangian_lr=self.lagrangian_lr, seed=seed,
+                               device=self.device)
                 for seed in self.pixel_seeds for method in self.pixel_methods]
 
 
@@ -121,6 +124,7 @@ def validate_parameters(**given: Any) -> Parameters:
         pixel_steps=pixel_steps,
         pixel_envs=check_int("pixel_envs", values["pixel_envs"], minimum=1, maximum=MAXIMA["pixel_envs"]),
         pixel_seeds=_seeds("pixel_seeds", values["pixel_seeds"]),
+        device=check_device(values["device"]),
     )
 
 

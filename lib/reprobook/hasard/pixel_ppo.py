@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from reprobook.devices import torch_device
 from reprobook.hasard.cmdp import LagrangeMultiplier
 from reprobook.hasard.env import HasardEnv
 from reprobook.hasard.ppo_update import constrained_batch, ppo_update
@@ -43,6 +44,7 @@ class PixelPPOConfig:
     budget: float | None = None  # None: the scenario's budget
     downscale: int = 2
     seed: int = 0
+    device: str = "cpu"  # auto | cpu | cuda (reprobook.devices); the engines always run on the CPU
 
 
 class ActorCritic(nn.Module):
@@ -83,7 +85,8 @@ def _train(config: PixelPPOConfig) -> pd.DataFrame:
             for _ in range(config.n_envs)]
     nvec = spec.nvec
     obs = np.stack([env.reset(seed=config.seed * 10_000 + index)[0] for index, env in enumerate(envs)])
-    model = ActorCritic(obs.shape[1:], spec.n_joint_actions)
+    device = torch.device(torch_device(config.device))
+    model = ActorCritic(obs.shape[1:], spec.n_joint_actions).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     multiplier = LagrangeMultiplier(budget, config.lagrangian_lr) if config.method == "ppo_lag" else None
     episode_reward, episode_cost = np.zeros(config.n_envs), np.zeros(config.n_envs)
@@ -99,11 +102,12 @@ def _train(config: PixelPPOConfig) -> pd.DataFrame:
             finished_reward, finished_cost = [], []
             for t in range(config.rollout):
                 with torch.no_grad():
-                    logits, value, cost_value = model(torch.as_tensor(obs))
+                    logits, value, cost_value = model(torch.as_tensor(obs, device=device))
                     distribution = torch.distributions.Categorical(logits=logits)
                     action = distribution.sample()
-                observations[t], actions[t] = obs, action.numpy()
-                logps[t], values[t], cost_values[t] = distribution.log_prob(action).numpy(), value, cost_value
+                observations[t], actions[t] = obs, action.cpu().numpy()
+                logps[t] = distribution.log_prob(action).cpu().numpy()
+                values[t], cost_values[t] = value.cpu().numpy(), cost_value.cpu().numpy()
                 for index, env in enumerate(envs):
                     joint = np.unravel_index(int(actions[t, index]), nvec)
                     frame, reward, terminated, truncated, info = env.step(joint)
@@ -120,13 +124,14 @@ def _train(config: PixelPPOConfig) -> pd.DataFrame:
                     obs[index] = frame
             steps += config.rollout * config.n_envs
             with torch.no_grad():
-                _, last_value, last_cost_value = model(torch.as_tensor(obs))
+                _, last_value, last_cost_value = model(torch.as_tensor(obs, device=device))
             mean_cost = float(np.mean(finished_cost)) if finished_cost else np.nan
             penalty = 0.0
             if multiplier is not None:
                 penalty = multiplier.update(mean_cost) if finished_cost else multiplier.value
             batch = constrained_batch(observations, actions, logps, rewards, costs, dones, values, cost_values,
-                                      last_value.numpy(), last_cost_value.numpy(), penalty, config.gamma, config.lam)
+                                      last_value.cpu().numpy(), last_cost_value.cpu().numpy(), penalty, config.gamma,
+                                      config.lam).to(device)
             ppo_update(model, optimiser, batch, rng, epochs=config.epochs, minibatches=config.minibatches,
                        clip=config.clip, entropy=config.entropy, max_grad_norm=0.5)
             rows.append({"method": config.method, "seed": config.seed, "steps": steps,

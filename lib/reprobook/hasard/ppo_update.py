@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,6 +62,10 @@ class RolloutBatch:
     returns: torch.Tensor
     cost_returns: torch.Tensor
 
+    def to(self, device: torch.device | str) -> RolloutBatch:
+        """The same batch on ``device`` (no copy when it is already there)."""
+        return RolloutBatch(*(getattr(self, field.name).to(device) for field in dataclasses.fields(self)))
+
 
 def constrained_batch(inputs: np.ndarray, actions: np.ndarray, old_logp: np.ndarray, rewards: np.ndarray,
                       costs: np.ndarray, dones: np.ndarray, values: np.ndarray, cost_values: np.ndarray,
@@ -88,7 +93,7 @@ def ppo_update(forward: Forward, optimiser: torch.optim.Optimizer, batch: Rollou
     """``epochs`` passes of clipped-PPO minibatch steps (policy, reward critic, cost critic)."""
     parameters = [p for group in optimiser.param_groups for p in group["params"]]
     for _ in range(epochs):
-        for index in torch.as_tensor(rng.permutation(len(batch.actions))).chunk(minibatches):
+        for index in torch.as_tensor(rng.permutation(len(batch.actions)), device=batch.actions.device).chunk(minibatches):
             logits, value, cost_value = forward(batch.inputs[index])
             distribution = torch.distributions.Categorical(logits=logits)
             ratio = torch.exp(distribution.log_prob(batch.actions[index]) - batch.old_logp[index])
