@@ -31,8 +31,8 @@ LEARNED_CHOICES = ("off", "tabular")
 DEFAULTS: dict[str, Any] = {
     "profile": "book", "grids": ["3-state", "2x3", "3x3", "3x4-two-room"], "gamma": 0.9, "ground_cost": "auto",
     "vertex_method": "lasso", "brute_force_check": "2x3", "k_list": [2, 3, 4, 6, 8], "n_rewards": 500,
-    "reward_seed": 0, "pwsep_first": "farthest_from_uniform", "pwsep_max_vertices": 60, "n_skill_sets": 200,
-    "lsepin_k": 4, "learned": "tabular", "learned_grid": "2x3", "learned_skills": 6, "learned_steps": 250,
+    "reward_seed": 0, "pwsep_first": "farthest_from_uniform", "pwsep_max_vertices": 60, "n_skill_sets": 150,
+    "lsepin_k": 4, "learned": "tabular", "learned_grid": "2x3", "learned_skills": 6, "learned_steps": 150,
     "seeds": [0], "pwsep_seeds": [0, 1, 2], "families": list(FAMILIES), "family_processes": 20,
 }
 
