@@ -67,3 +67,11 @@ def test_parameters_are_checked_by_name():
 def test_size_parameters_have_a_maximum_named_in_the_message(name, value):
     with pytest.raises(ParameterError, match=name):
         validate_parameters(**{name: value})
+
+
+def test_device_parameter_is_validated_and_reaches_the_learners():
+    with pytest.raises(ParameterError, match="device"):
+        validate_parameters(device="tpu")
+    assert validate_parameters().device == "cpu"  # book and smoke stay on the CPU
+    configs = validate_parameters(profile="smoke", device="cpu").learned_configs()
+    assert {config.device for config in configs} == {"cpu"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from reprobook.devices import check_device
 from reprobook.params import (
     ParameterError,
     check_choice,
@@ -34,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "reward_seed": 0, "pwsep_first": "farthest_from_uniform", "pwsep_max_vertices": 60, "n_skill_sets": 150,
     "lsepin_k": 4, "learned": "tabular", "learned_grid": "2x3", "learned_skills": 6, "learned_steps": 150,
     "seeds": [0], "pwsep_seeds": [0, 1, 2], "families": list(FAMILIES), "family_processes": 20,
+    "device": "cpu",
 }
 
 #: The largest value each size parameter accepts (larger ones are refused before any compute).
@@ -69,6 +71,7 @@ class Parameters:
     pwsep_seeds: tuple[int, ...] = field(default=(0,))
     families: tuple[str, ...] = field(default=tuple(FAMILIES))
     family_processes: int = 60
+    device: str = "cpu"
 
     def exact_configs(self) -> list[ExactConfig]:
         return [ExactConfig(grid=grid, gamma=self.gamma, ground_cost=self.ground_cost,
@@ -83,7 +86,7 @@ class Parameters:
             return []
         return [LearnedConfig(grid=self.learned_grid, objective=objective, n_skills=self.learned_skills,
                               seed=seed, steps=self.learned_steps, gamma=self.gamma,
-                              ground_cost=self.ground_cost)
+                              ground_cost=self.ground_cost, device=self.device)
                 for objective in ("misl", "wsep") for seed in self.seeds] + [
             LearnedConfig(grid=self.learned_grid, objective="pwsep", n_skills=self.learned_skills, seed=seed,
                           steps=self.learned_steps, gamma=self.gamma, ground_cost=self.ground_cost)
@@ -133,6 +136,7 @@ def validate_parameters(**given: Any) -> Parameters:
         families=tuple(check_subset("families", values["families"], FAMILIES, min_size=0)),
         family_processes=check_int("family_processes", values["family_processes"], minimum=1,
                                    maximum=MAXIMA["family_processes"]),
+        device=check_device(values["device"]),
     )
 
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import jax
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from reprobook.devices import jax_platform
 from reprobook.wsep.adaptation import evaluate_skills, random_rewards
 from reprobook.wsep.discovery import (
     misl_k_local_search,
@@ -339,6 +341,7 @@ class LearnedConfig:
     sinkhorn_iter: int = 100
     gamma: float = 0.9
     ground_cost: str = "auto"
+    device: str = "cpu"  # auto | cpu | cuda: where the JAX learners run (reprobook.devices)
 
 
 def run_learned(config: LearnedConfig) -> dict[str, pd.DataFrame]:
@@ -365,9 +368,10 @@ def run_learned(config: LearnedConfig) -> dict[str, pd.DataFrame]:
                  "random_reward_vertices_found": _vertices_matched(control, vertices),
                  "certified": bool(steps.certified.iloc[-1])}
     else:
-        result = train_skills(mdp, config.objective, config.n_skills, config.seed, steps=config.steps,
-                              learning_rate=config.learning_rate, cost=cost, epsilon=config.epsilon,
-                              sinkhorn_iter=config.sinkhorn_iter)
+        with jax.default_device(jax.devices(jax_platform(config.device))[0]):
+            result = train_skills(mdp, config.objective, config.n_skills, config.seed, steps=config.steps,
+                                  learning_rate=config.learning_rate, cost=cost, epsilon=config.epsilon,
+                                  sinkhorn_iter=config.sinkhorn_iter)
         learned, trace = result.occupancies, result.trace
         extra = {}
         if config.objective == "misl":
