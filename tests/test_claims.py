@@ -348,9 +348,9 @@ def test_run_time_notes_reach_their_claims_whatever_the_verdict():
     ledger = Ledger("demo", [claim("c1"), claim("c2", guards=("learned",))], profile="book")
     table = ledger.evaluate({"m": INSIDE, "control_m": OUTSIDE, "learned": guard(False, "flat curve")},
                             notes={"c1": "3 languages dropped by the budget", "c2": "cut at 600 s"})
-    notes = dict(zip(table["claim"], table["note"]))
+    notes = dict(zip(table["claim"], table["note"], strict=True))
     assert notes["c1"] == "3 languages dropped by the budget"
     assert "flat curve" in notes["c2"] and notes["c2"].endswith("cut at 600 s")
-    assert dict(zip(table["claim"], table["verdict"])) == {"c1": REPRODUCED, "c2": NOT_TESTABLE}
+    assert dict(zip(table["claim"], table["verdict"], strict=True)) == {"c1": REPRODUCED, "c2": NOT_TESTABLE}
     with pytest.raises(LedgerError, match="unknown claims"):
         ledger.evaluate({"m": INSIDE, "control_m": OUTSIDE, "learned": True}, notes={"c9": "x"})

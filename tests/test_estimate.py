@@ -65,3 +65,18 @@ def test_probe_seconds_are_bounded():
         chapter_probe("wsep", {}, seconds=0)
     with pytest.raises(ValueError, match="seconds"):
         chapter_probe("wsep", {}, seconds=1e9)
+
+
+def test_a_chapter_page_states_the_estimate_and_saves_it_with_the_downloads(tmp_path, monkeypatch):
+    import json
+
+    import reprobook.estimate as estimate
+
+    monkeypatch.setattr(estimate, "chapter_probe", lambda slug, parameters, seconds: Probe(
+        units_done=10, wall_seconds=1.0, cpu_seconds=1.0, device="cpu", units_total=36_000, unit="steps"))
+    monkeypatch.setenv("REPROBOOK_CHAPTER", "wsep")
+    monkeypatch.setenv("REPROBOOK_DOWNLOADS_DIR", str(tmp_path))
+    text = estimate.estimate_markdown("wsep", "paper", seconds=1)
+    assert text.startswith("**Cost of the `paper` profile.** The paper profile would take ≈ 1.0 h")
+    saved = json.loads((tmp_path / "estimate-paper.json").read_text(encoding="utf-8"))
+    assert saved["units_per_second"] == 10 and saved["probe"]["unit"] == "steps"
