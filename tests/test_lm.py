@@ -141,3 +141,23 @@ def test_broken_conversion_is_caught(tmp_path):
         assert "python -m reprobook.lm prepare smollm2" in str(error)
         return
     assert conversion_is_sane(TransformersBackend(path, num_threads=1))
+
+
+def test_transformers_backend_device_is_validated_and_cpu_by_default(tmp_path):
+    import torch
+
+    from reprobook.params import ParameterError
+
+    path = _tiny_llama(tmp_path)
+    backend = TransformersBackend(path, chat_template=False, num_threads=1)
+    assert backend.device == "cpu" and next(backend.model.parameters()).device.type == "cpu"
+    auto = TransformersBackend(path, chat_template=False, num_threads=1, device="auto")
+    assert auto.device == ("cuda" if torch.cuda.is_available() else "cpu")
+    prompts, options = ["the cat sat on"], [" the mat", " a hat"]
+    assert [s.logprob for s in auto.score(prompts, options)[0]] == [s.logprob for s in backend.score(prompts, options)[0]] \
+        or auto.device == "cuda"
+    with pytest.raises(ParameterError, match="device"):
+        TransformersBackend(path, chat_template=False, num_threads=1, device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ParameterError, match="no CUDA GPU"):
+            TransformersBackend(path, chat_template=False, num_threads=1, device="cuda")

@@ -221,13 +221,16 @@ class TransformersBackend:
     """A local Hugging Face causal LM: greedy, left-padded batches with the KV cache.
 
     ``chat_template=False`` feeds the messages as plain "role: content" lines instead of the
-    model's chat template (for base models).
+    model's chat template (for base models). ``device`` is ``cpu`` (default), ``cuda`` or ``auto``
+    (a GPU when torch sees one); on ``cpu`` the results are those of the CPU-only code.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, batch_size: int = 16, chat_template: bool = True,
-                 num_threads: int | str = "auto", name: str | None = None):
+                 num_threads: int | str = "auto", name: str | None = None, device: str = "cpu"):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from reprobook.devices import torch_device
 
         self.path = Path(path)
         if not (self.path / "config.json").exists():
@@ -241,7 +244,8 @@ class TransformersBackend:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=torch.float32)
+        self.device = torch_device(device)
+        self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=torch.float32).to(self.device)
         self.model.eval()
         self.generated_tokens = 0
 
@@ -270,7 +274,7 @@ class TransformersBackend:
             if sequence:
                 ids[row, width - len(sequence):] = torch.tensor(sequence, dtype=torch.long)
                 mask[row, width - len(sequence):] = 1
-        return ids, mask
+        return ids.to(self.device), mask.to(self.device)
 
     # generation --------------------------------------------------------------
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int) -> list[str]:
@@ -321,7 +325,7 @@ class TransformersBackend:
                 out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
                 first = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)  # (b, vocab)
                 b = ids.shape[0]
-                first_token = torch.tensor([option[0] for option in option_ids])
+                first_token = torch.tensor([option[0] for option in option_ids], device=self.device)
                 totals = first[:, first_token].clone()  # (b, k)
                 longest = max(len(option) for option in option_ids)
                 if longest > 1:
@@ -335,9 +339,10 @@ class TransformersBackend:
                         if option:
                             tail[row, :len(option)] = torch.tensor(option[:width])
                             tail_mask[row, :len(option)] = 1
+                    tail, tail_mask = tail.to(self.device), tail_mask.to(self.device)
                     full_mask = torch.cat([mask.repeat_interleave(k, 0), tail_mask], dim=1)
                     start_pos = mask.sum(-1).repeat_interleave(k, 0)[:, None]
-                    tail_pos = start_pos + torch.arange(width)[None, :]
+                    tail_pos = start_pos + torch.arange(width, device=self.device)[None, :]
                     # newer transformers name the argument `cache`, older ones `past_key_values`
                     cache_argument = "cache" if "cache" in inspect.signature(self.model.forward).parameters \
                         else "past_key_values"
@@ -357,11 +362,11 @@ class TransformersBackend:
         """Per-token log-probabilities of a plain text under the model (for perplexity checks)."""
         import torch
 
-        ids = torch.tensor([self.tokenizer(text, add_special_tokens=False)["input_ids"]])
+        ids = torch.tensor([self.tokenizer(text, add_special_tokens=False)["input_ids"]], device=self.device)
         with torch.inference_mode():
             logits = self.model(input_ids=ids).logits.float()
         logp = torch.log_softmax(logits[0, :-1], dim=-1)
-        return logp.gather(1, ids[0, 1:, None])[:, 0].numpy(), ids[0].numpy()
+        return logp.gather(1, ids[0, 1:, None])[:, 0].cpu().numpy(), ids[0].cpu().numpy()
 
 
 def perplexity(backend: TransformersBackend, text: str | None = None, token_ids: Sequence[int] | None = None,
@@ -373,7 +378,7 @@ def perplexity(backend: TransformersBackend, text: str | None = None, token_ids:
         if text is None:
             raise ValueError("give text or token_ids")
         token_ids = backend.tokenizer(text, add_special_tokens=False)["input_ids"]
-    ids = torch.tensor([list(token_ids)])
+    ids = torch.tensor([list(token_ids)], device=backend.device)
     with torch.inference_mode():
         logits = backend.model(input_ids=ids).logits.float()
     logp = torch.log_softmax(logits[0, :-1], dim=-1).gather(1, ids[0, 1:, None])[:, 0]
