@@ -2,7 +2,8 @@
 
 :func:`probe` trains the profile's own pixel learner (its scenario, first method, rollout and
 epochs) on a few environments, one rollout and update at a time (environment start-up included),
-for about ``seconds``, and counts the environment steps done. The profile's total is
+for about ``seconds``, and counts the environment steps done: one rollout first, then one run of
+as many rollouts as the first one's pace fits in the time left (engines start once per run). The profile's total is
 ``pixel_steps`` for every method and seed plus the random-policy episodes (at most
 ``random_max_steps`` steps each, for every scenario and level); each learner run is an independent
 sweep cell. The tiny CMDP's runs are not in the slice (seconds at every profile).
@@ -36,12 +37,15 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
     envs = min(base.n_envs, PROBE_ENVS)
     config = dataclasses.replace(base, n_envs=envs, total_steps=envs * base.rollout)
     wall, cpu = time.perf_counter(), tree_cpu_seconds()
-    done = 0
-    while True:
-        train_pixel_ppo(dataclasses.replace(config, seed=config.seed + done // config.total_steps))
-        done += config.total_steps
-        if time.perf_counter() - wall >= seconds:
-            break
+    # one rollout first (engines' start-up included), then one longer run sized to the time left, so
+    # start-up is paid once per run as in the profile's cells, not once per rollout
+    train_pixel_ppo(config)
+    done = config.total_steps
+    left = seconds - (time.perf_counter() - wall)
+    if left > 0:
+        rollouts = max(1, int(left / (time.perf_counter() - wall)))
+        train_pixel_ppo(dataclasses.replace(config, total_steps=rollouts * config.total_steps, seed=config.seed + 1))
+        done += rollouts * config.total_steps
     elapsed, used = time.perf_counter() - wall, tree_cpu_seconds() - cpu
     random_steps = (len(params.scenarios) * len(params.levels) * params.random_episodes * params.random_max_steps)
     learner_steps = sum(c.total_steps for c in configs)
