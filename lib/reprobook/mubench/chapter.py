@@ -71,6 +71,7 @@ class ProbeConfig:
     num_threads: int | str
     batch_size: int
     seed: int
+    device: str = "cpu"
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class Parameters:
 
     def probe_configs(self) -> list[ProbeConfig]:
         return [ProbeConfig(lang, self.tasks, self.model, self.chat_template, self.num_threads, self.batch_size,
-                            self.seed) for lang in self.languages]
+                            self.seed, self.device) for lang in self.languages]
 
 
 def systematic_sample(step: int = SAMPLE_STEP) -> tuple[str, ...]:
@@ -217,16 +218,16 @@ def validate_parameters(profile: str = "book", **given: Any) -> Parameters:
 
 
 @lru_cache(maxsize=4)
-def _backend(model: str, num_threads: int | str, batch_size: int):
+def _backend(model: str, num_threads: int | str, batch_size: int, device: str = "cpu"):
     if model == "stub":
         return stub_backend()
     return TransformersBackend(prepared_model_path(model), batch_size=batch_size, num_threads=num_threads,
-                               chat_template=True)
+                               chat_template=True, device=device)
 
 
 def run_language(config: ProbeConfig) -> pd.DataFrame:
     """Score every probe item of one language; one row per (item, option) with log-prob, tokens, bytes."""
-    backend = _backend(config.model, config.num_threads, config.batch_size)
+    backend = _backend(config.model, config.num_threads, config.batch_size, config.device)
     items = build_probe([config.lang], config.tasks, seed=config.seed)
     started, cpu = time.perf_counter(), time.process_time()
     table = score_items(backend, items, chat_template=config.chat_template)

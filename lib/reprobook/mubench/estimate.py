@@ -33,7 +33,7 @@ def _score_slice(params, seconds: float) -> tuple[int, float]:
     from reprobook.mubench.cldr_probe import build_probe
     from reprobook.mubench.scoring import score_items
 
-    backend = _backend(params.model, params.num_threads, params.batch_size)
+    backend = _backend(params.model, params.num_threads, params.batch_size, params.device)
     groups: dict[tuple[str, str, str], list] = defaultdict(list)
     for item in build_probe(params.languages, params.tasks, seed=params.seed):
         groups[(item.lang, item.task, item.score_group)].append(item)
