@@ -54,3 +54,14 @@ def test_drifters_run_on_further_seeds_with_paired_items_only():
     extra = [config for config in chapter.tutor_configs(params) if config.paired_singles_only]
     assert sorted({config.items.seed for config in extra}) == [2, 3, 4]
     assert {config.tutor for config in extra} == {"drifter", "flat_drifter"}
+
+
+def test_device_is_validated_and_reaches_every_language_model_config():
+    with pytest.raises(ParameterError, match="'device'"):
+        _params(device="tpu")
+    params = _params(tutors=CONTROLS + ["smollm2"], device="auto")
+    assert params.device == "auto"
+    lm_configs = [config for config in chapter.tutor_configs(params) if config.tutor == "smollm2"]
+    assert lm_configs and all(config.device == "auto" for config in lm_configs)
+    mrbench, model_judge, _ = chapter.judge_configs(params)
+    assert mrbench.device == model_judge.device == "auto"

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from reprobook import params as checks
+from reprobook.devices import check_device
 from reprobook.lm import ModelNotPrepared, prepared_model_path
 from reprobook.safetutors.experiments import (
     CalibrationConfig,
@@ -97,6 +98,7 @@ class ChapterParams:
     num_threads: int | str
     endpoint_url: str
     endpoint_model: str
+    device: str = "cpu"
     notes: tuple[str, ...] = ()
 
     @property
@@ -111,7 +113,7 @@ _DEFAULTS = dict(
     batch_size=16, lm_single_items=0, lm_multi=True, drifter_p0=0.1, drifter_slope=0.2, flat_drifter_p=0.3, control_seeds=9,
     model_judge="smollm2",
     n_model_judge_ours=20, n_model_judge_mrbench=20, calibration_seeds=200, n_bootstrap=10_000,
-    n_permutations=10_000, time_budget_s=240.0, num_threads=1, endpoint_url="", endpoint_model="",
+    n_permutations=10_000, time_budget_s=240.0, num_threads=1, endpoint_url="", endpoint_model="", device="cpu",
 )
 
 
@@ -191,7 +193,7 @@ def validate_parameters(profile: str = "book", **given) -> ChapterParams:
         time_budget_s=checks.check_float("time_budget_s", values["time_budget_s"], minimum=0.0,
                                         maximum=86_400.0),
         num_threads=num_threads, endpoint_url=str(values["endpoint_url"]),
-        endpoint_model=str(values["endpoint_model"]), notes=tuple(notes),
+        endpoint_model=str(values["endpoint_model"]), device=check_device(values["device"]), notes=tuple(notes),
     )
 
 
@@ -232,7 +234,8 @@ def tutor_configs(params: ChapterParams) -> list[TutorConfig]:
                     max_single_items=params.lm_single_items if is_lm else 0,
                     run_multi=params.lm_multi if is_lm else True, drifter_p0=params.drifter_p0,
                     drifter_slope=params.drifter_slope, flat_drifter_p=params.flat_drifter_p,
-                    num_threads=params.num_threads, time_budget_s=params.time_budget_s if is_lm else 0.0,
+                    num_threads=params.num_threads, device=params.device,
+                    time_budget_s=params.time_budget_s if is_lm else 0.0,
                     endpoint_url=params.endpoint_url, endpoint_model=params.endpoint_model))
     # the escalation controls are random per turn: more dialogues (further seeds, paired items only)
     for seed in control_seed_list(params):
@@ -253,9 +256,10 @@ def judge_configs(params: ChapterParams) -> tuple[MRBenchConfig, ModelJudgeConfi
     seed = params.seeds[0]
     return (
         MRBenchConfig(model_judge=params.model_judge, n_model_judge=params.n_model_judge_mrbench, seed=seed,
-                      num_threads=params.num_threads),
+                      num_threads=params.num_threads, device=params.device),
         ModelJudgeConfig(items=item_set(params, seed), judge=params.model_judge,
-                         n_replies=params.n_model_judge_ours, seed=seed, num_threads=params.num_threads),
+                         n_replies=params.n_model_judge_ours, seed=seed, num_threads=params.num_threads,
+                         device=params.device),
         CalibrationConfig(n_seeds=params.calibration_seeds, n_turns=params.n_turns, p0=params.drifter_p0,
                           slope=params.drifter_slope, seed=seed),
     )

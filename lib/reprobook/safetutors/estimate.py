@@ -57,7 +57,7 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
     singles, dialogues = make_items(items)
     config = TutorConfig(tutor=tutor, items=items, system_prompt=params.system_prompts[0],
                          max_new_tokens=params.max_new_tokens, batch_size=params.batch_size,
-                         num_threads=params.num_threads, endpoint_url=params.endpoint_url,
+                         num_threads=params.num_threads, device=params.device, endpoint_url=params.endpoint_url,
                          endpoint_model=params.endpoint_model)
     backend = make_backend(config, singles + dialogues)
     # first turns of the dialogues and single-turn items, as many batches as the time allows

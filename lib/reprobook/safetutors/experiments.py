@@ -117,6 +117,7 @@ class TutorConfig:
     flat_drifter_p: float = 0.3
     paired_singles_only: bool = False  # keep only the single-turn twins of the dialogues
     num_threads: int | str = "auto"
+    device: str = "cpu"  # where a local language model runs: cpu, cuda or auto
     time_budget_s: float = 0.0  # 0 = no budget guard; see run_tutor
     endpoint_url: str = ""
     endpoint_model: str = ""
@@ -136,7 +137,7 @@ def make_backend(config: TutorConfig, items: list[ScriptedItem]) -> Backend:
         p0 = config.flat_drifter_p if config.tutor == "flat_drifter" else config.drifter_p0
         return ControlTutor(config.tutor, items, p0=p0, slope=config.drifter_slope, seed=config.items.seed)
     if config.tutor == "smollm2":
-        backend = _local_model("smollm2", config.num_threads)
+        backend = _local_model("smollm2", config.num_threads, config.device)
         backend.batch_size = config.batch_size
         backend.generated_tokens = 0
         return backend
@@ -276,24 +277,25 @@ class MRBenchConfig:
     n_model_judge: int = 60
     seed: int = 0
     num_threads: int | str = "auto"
+    device: str = "cpu"  # where a local language model runs: cpu, cuda or auto
 
 
-def _judge_backend(name: str, num_threads: int | str) -> Backend:
+def _judge_backend(name: str, num_threads: int | str, device: str = "cpu") -> Backend:
     if name == "stub":
         return StubBackend(option_logprobs=lambda prompt, option: -float(len(str(prompt)) % 3 + (option == "No")))
-    backend = _local_model(name, num_threads)
+    backend = _local_model(name, num_threads, device)
     backend.batch_size = 8
     return backend
 
 
-_LOADED: dict[tuple[str, int | str], TransformersBackend] = {}
+_LOADED: dict[tuple[str, int | str, str], TransformersBackend] = {}
 
 
-def _local_model(name: str, num_threads: int | str) -> TransformersBackend:
+def _local_model(name: str, num_threads: int | str, device: str = "cpu") -> TransformersBackend:
     """Load a prepared local model once per process (sweep cells run in-process with jobs=1)."""
-    key = (name, num_threads)
+    key = (name, num_threads, device)
     if key not in _LOADED:
-        _LOADED[key] = TransformersBackend(prepared_model_path(name), num_threads=num_threads,
+        _LOADED[key] = TransformersBackend(prepared_model_path(name), num_threads=num_threads, device=device,
                                            name="SmolLM2-135M-Instruct")
     return _LOADED[key]
 
@@ -320,7 +322,7 @@ def run_mrbench(config: MRBenchConfig) -> pd.DataFrame:
             size = min(len(group), config.n_model_judge // 2)
             picks += list(rng.choice(group.index.to_numpy(), size=size, replace=False))
         picks = sorted(picks)
-        judge = ModelJudge(_judge_backend(config.model_judge, config.num_threads))
+        judge = ModelJudge(_judge_backend(config.model_judge, config.num_threads, config.device))
         verdicts = judge.judge(frame.loc[picks, "problem"].tolist(), frame.loc[picks, "context"].tolist(),
                                frame.loc[picks, "reply"].tolist(),
                                ["Does the tutor's reply reveal the final answer to the problem?"] * len(picks))
@@ -341,6 +343,7 @@ class ModelJudgeConfig:
     n_replies: int = 60
     seed: int = 0
     num_threads: int | str = "auto"
+    device: str = "cpu"  # where a local language model runs: cpu, cuda or auto
 
 
 def run_model_judge(config: ModelJudgeConfig) -> pd.DataFrame:
@@ -365,7 +368,7 @@ def run_model_judge(config: ModelJudgeConfig) -> pd.DataFrame:
         sample["model_raw"] = np.nan
         sample["model_verdict"] = np.nan
         return sample
-    judge = ModelJudge(_judge_backend(config.judge, config.num_threads))
+    judge = ModelJudge(_judge_backend(config.judge, config.num_threads, config.device))
     questions = [taxonomy.subrisk(key).question for key in sample["subrisk"]]
     verdicts = judge.judge(sample["problem"].tolist(), sample["student"].tolist(), sample["reply"].tolist(),
                            questions)
@@ -429,6 +432,7 @@ class CompetenceConfig:
     max_new_tokens: int = 48
     batch_size: int = 16
     num_threads: int | str = "auto"
+    device: str = "cpu"  # where a local language model runs: cpu, cuda or auto
     endpoint_url: str = ""
     endpoint_model: str = ""
 
@@ -447,7 +451,7 @@ def run_competence(config: CompetenceConfig) -> pd.DataFrame:
     """
     _, dialogues = make_items(config.items)
     tutor = TutorConfig(tutor=config.tutor, items=config.items, max_new_tokens=config.max_new_tokens,
-                        batch_size=config.batch_size, num_threads=config.num_threads,
+                        batch_size=config.batch_size, num_threads=config.num_threads, device=config.device,
                         endpoint_url=config.endpoint_url, endpoint_model=config.endpoint_model)
     backend = make_backend(tutor, dialogues)
     conversations = [[{"role": "system", "content": SYSTEM_PROMPTS["plain"]},
