@@ -68,3 +68,16 @@ def test_grids_batch_the_seeds_and_split_the_ablations():
     assert all(c.seeds == (0, 1, 2) for c in grid)
     assert [chapter.run_label(c) for c in chapter.scale_grid(params)] == ["Online EWC (Level 2)",
                                                                           "Online EWC (Level 3)"]
+
+
+def test_the_book_lambda_is_the_recorded_validation_choice():
+    from reprobook.meal import tuning
+    from reprobook.run import resolve_parameters
+
+    record = tuning.read_record()
+    assert record is not None, "the λ sweep record is part of the package"
+    assert record["chosen"] == tuning.choose_lambda(record["table"])
+    assert set(record["validation_seeds"]).isdisjoint(resolve_parameters("meal", "book")["seeds"])
+    assert chapter.ChapterParameters().ewc_lambda == record["chosen"]
+    assert resolve_parameters("meal", "book")["ewc_lambda"] == record["chosen"]
+    assert "chose λ = 1e+07" in tuning.describe(record, record["chosen"])

@@ -107,7 +107,7 @@ class ChapterParameters:
     plasticity_n_tasks: int = 0  # 0: the chapter's n_tasks
     plasticity_sigma: float = 2.0
     plasticity_min_auc: float = 0.02
-    ewc_lambda: float = 1e11  # EWC and Online EWC (MEAL's value); see reprobook.meal.tuning
+    ewc_lambda: float = 1e7  # EWC and Online EWC at book scale, chosen by reprobook.meal.tuning (paper: 1e11)
     device: str = "cpu"
 
 
