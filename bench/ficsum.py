@@ -107,9 +107,7 @@ def main() -> None:
           f"than the bare Hoeffding tree; target >= {TARGET_OBS_PER_S:,.0f} per second: "
           f"{'met' if rate >= TARGET_OBS_PER_S else 'MISSED'} (wall), "
           f"{'met' if rate_cpu >= TARGET_OBS_PER_S else 'MISSED'} (CPU).")
-    path = write_record([features, end_to_end], "ficsum")
-    if path is not None:
-        print(f"record: {path}")
+    write_record([features, end_to_end], "ficsum")
 
 
 if __name__ == "__main__":

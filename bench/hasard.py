@@ -155,9 +155,7 @@ def main() -> None:
         print(f"{result.name}: {ours} is {relation} the reference (interval [{ratio.low:.2f}, {ratio.high:.2f}]).\n")
     if not quick:
         full_only(3000)
-    path = write_record(results, "hasard")
-    if path is not None:
-        print(f"record written to {path}")
+    write_record(results, "hasard")
 
 
 if __name__ == "__main__":

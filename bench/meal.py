@@ -31,7 +31,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from reprobook.benchmark import compare, quick_mode, records_dir, write_record
+from reprobook.benchmark import compare, quick_mode, write_record
 from reprobook.meal.continual import init_cl_state, regularisation_mask
 from reprobook.meal.env import OvercookedEnv
 from reprobook.meal.experiments import SequenceConfig, sequence_layouts, train_config
@@ -262,7 +262,4 @@ if __name__ == "__main__":
         jax.config.update("jax_enable_compilation_cache", False)
     records = [env_benchmark(), ippo_benchmark()]
     compile_benchmark()
-    # a quick run (CI) writes its record beside the full one, never over it
-    path = write_record(records, "meal", quick=False, directory=records_dir() / "quick" if quick_mode() else None)
-    if path:
-        print(f"record written to {path}")
+    write_record(records, "meal")

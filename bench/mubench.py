@@ -156,9 +156,7 @@ def main() -> None:
     for result in results:
         print(result.report())
         print()
-    path = write_record(results, "mubench")
-    if path is not None:
-        print(f"record: {path}")
+    write_record(results, "mubench")
 
 
 if __name__ == "__main__":

@@ -109,9 +109,7 @@ def main() -> None:
     for result in results:
         print(result.report())
         print()
-    path = write_record(results, "neurotrails")
-    if path is not None:
-        print(f"record: {path}")
+    write_record(results, "neurotrails")
 
 
 if __name__ == "__main__":

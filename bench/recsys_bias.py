@@ -121,9 +121,7 @@ def main() -> None:
                 relation = "faster than" if ratio.value >= 1 else "slower than"
                 print(f"{name}: {max(ratio.value, 1 / ratio.value):.2f}× {relation} {result.reference} "
                       f"(ratio interval [{ratio.low:.2f}, {ratio.high:.2f}])\n")
-    path = write_record(results, "recsys_bias")
-    if path is not None:
-        print(f"record: {path}")
+    write_record(results, "recsys_bias")
 
 
 if __name__ == "__main__":

@@ -150,9 +150,7 @@ def main() -> None:
     missed = [result.name for result, ratio in zip(results, ratios, strict=False) if ratio.high < TARGET]
     print(f"geometric mean of the per-corruption ratios: {geometric_mean:.1f}×; below {TARGET:g}× "
           f"(whole interval): {', '.join(missed) or 'none'}")
-    path = write_record(results, "reobench")
-    if path:
-        print(f"record: {path}")
+    write_record(results, "reobench")
 
 
 if __name__ == "__main__":

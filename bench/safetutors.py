@@ -143,9 +143,7 @@ def main() -> None:
         print("generation: skipped in quick mode (loading and decoding the model takes minutes on 2 cores)")
     else:
         records += bench_generation()
-    path = write_record(records, "safetutors")
-    if path:
-        print(f"record written to {path}")
+    write_record(records, "safetutors")
 
 
 if __name__ == "__main__":

@@ -151,9 +151,7 @@ def main() -> None:
         results.append(bench_wanda(rows, columns, rounds))
     for result in results:
         print(result.report(), end="\n\n")
-    path = write_record(results, "seft")
-    if path is not None:
-        print(f"record: {path}")
+    write_record(results, "seft")
 
 
 if __name__ == "__main__":

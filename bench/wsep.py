@@ -106,9 +106,7 @@ def main() -> None:
     print("Weighted WSEP: SLSQP is one local solve from the uniform weights; ours ascends from 9 starts and "
           "certifies the end point by its KKT gap (the objective need not be concave), so it does more work; "
           "both reach the same value here. Capacity: Blahut–Arimoto needs no conic solver.")
-    path = write_record(results, "wsep")
-    if path is not None:
-        print(f"record written to {path}")
+    write_record(results, "wsep")
 
 
 if __name__ == "__main__":

@@ -229,10 +229,16 @@ def records_dir() -> Path:
 
 
 def write_record(results: list[BenchResult], slug: str, *, quick: bool | None = None,
-                 directory: Path | None = None) -> Path | None:
-    """Write ``<slug>.json`` with every comparison of a bench script (not in quick mode)."""
+                 directory: Path | None = None, announce: bool = True) -> Path | None:
+    """Write ``<slug>.json`` with every comparison of a bench script, and say where (``announce``).
+
+    A quick run (CI's check that the script still works) writes nothing: its few rounds are not a
+    measurement, and the Performance page shows only full runs.
+    """
     quick = quick_mode() if quick is None else quick
     if quick:
+        if announce:
+            print(f"quick mode: no record written for {slug} (run without --quick to record)")
         return None
     folder = directory or records_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -241,6 +247,8 @@ def write_record(results: list[BenchResult], slug: str, *, quick: bool | None = 
     partial = path.with_name(path.name + ".part")
     partial.write_text(json.dumps(payload, indent=1, default=float) + "\n", encoding="utf-8")
     os.replace(partial, path)
+    if announce:
+        print(f"record: {path}")
     return path
 
 
