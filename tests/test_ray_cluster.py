@@ -98,6 +98,8 @@ def test_a_sweep_on_a_two_node_cluster_survives_a_killed_worker(tmp_path, monkey
     common = ["--block", "--disable-usage-stats", "--object-store-memory", str(100 * 2**20)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
     processes: list[subprocess.Popen] = []
+    # a Ray driver can leave this process's SIGINT handling changed; later tests start subprocesses
+    sigint_handler, signal_mask = signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, [])
     try:
         processes.append(subprocess.Popen(
             [str(RAY_CLI), "start", "--head", "--port", str(port), "--num-cpus", "1", "--include-dashboard", "false",
@@ -168,6 +170,8 @@ def test_a_sweep_on_a_two_node_cluster_survives_a_killed_worker(tmp_path, monkey
             ray.shutdown()
         for process in processes:
             _stop(process)
+        signal.signal(signal.SIGINT, sigint_handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, signal_mask)
 
 
 def test_resources_are_validated():

@@ -255,7 +255,12 @@ def test_an_interrupted_sweep_stops_its_workers_at_once(tmp_path):
 
     script = ("import time\nfrom reprobook.sweep import sweep\n"
               "sweep(time.sleep, [600, 600], jobs=2, backend='processes', cache=False, progress=False)\n")
-    process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+    def default_sigint() -> None:  # in the child: SIGINT as a fresh shell gives it, whatever this process holds
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True,
+                               preexec_fn=default_sigint)
     try:
         deadline = time.monotonic() + 120
         workers: list = []
