@@ -37,5 +37,6 @@ def test_paper_estimates_saved_by_chapters_are_tabled(tmp_path):
     record = {**{k: v for k, v in asdict(projection).items() if k != "probe"}, "probe": asdict(projection.probe)}
     (folder / "estimate-paper.json").write_text(json.dumps(record), encoding="utf-8")
     text = performance_markdown(["meal", "wsep"], tmp_path)
-    assert "| meal | cpu | 50 steps/s | 4.0 h | 1.0 h (4 cells) | 6 | 0 | measured on the smaller model |" in text
+    assert "| meal | cpu | 50 steps/s | 4.0 h | 1.0 h (4 cells) | 6 | 0 |" in text
+    assert "- **meal**: measured on the smaller model" in text
     assert "| wsep | — | no estimate saved by its last run |" in text

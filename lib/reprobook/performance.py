@@ -159,22 +159,26 @@ def performance_markdown(slugs: Sequence[str], root: Path) -> str:
         load = row["load"]
         load_text = "—" if load is None else (f"{load[0]:.2f}" if isinstance(load, list) else f"{load:.2f}")
         lines.append(f"| {row['chapter']} | {row['profile'] or '—'} | {wall} | {cpu} | {budget} | {within} | "
-                     f"{load_text} | {row['finished'] or '—'} |")
+                     f"{load_text} | {str(row['finished'] or '—')[:16].replace('T', ' ')} |")
     estimates = estimate_rows(slugs, root)
     lines += ["", "## What the paper profile would cost", "",
               "Each chapter's last run probed a short slice of its `paper` configuration on the machine that",
               "built this book and projected the whole profile (`python -m reprobook estimate CHAPTER --profile",
               "paper` repeats it on yours). Serial wall time is on this machine's device; independent cells",
               "spread over as many workers divide it.", "",
-              "| chapter | device | measured rate | wall, serial | wall, cells in parallel | CPU-hours | GPU-hours | "
-              "notes |", "|---|---|---|---|---|---|---|---|"]
+              "| chapter | device | measured rate | wall, serial | wall, cells in parallel | CPU-hours | GPU-hours |",
+              "|---|---|---|---|---|---|---|"]
     for row in estimates:
         if row["estimate"] is None:
-            lines.append(f"| {row['chapter']} | — | no estimate saved by its last run | — | — | — | — | |")
+            lines.append(f"| {row['chapter']} | — | no estimate saved by its last run | — | — | — | — |")
             continue
         lines.append(f"| {row['chapter']} | {_cell(row['device'])} | {row['rate']:.4g} {_cell(row['unit'])}/s | "
                      f"{_hours(row['wall_hours'])} | {_hours(row['parallel_hours'])} ({row['cells']} cells) | "
-                     f"{row['cpu_hours']:.3g} | {row['gpu_hours']:.3g} | {_cell(row['notes'])} |")
+                     f"{row['cpu_hours']:.3g} | {row['gpu_hours']:.3g} |")
+    notes = [row for row in estimates if row["estimate"] is not None and row["notes"]]
+    if notes:
+        lines += ["", "What each probe measured, and what it leaves out:", ""]
+        lines += [f"- **{row['chapter']}**: {row['notes']}" for row in notes]
     return "\n".join(lines) + "\n"
 
 
