@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["Probe", "Projection", "project", "chapter_probe", "format_projection", "write_estimate",
-           "read_estimate", "profile_estimate", "estimate_markdown", "MAX_PROBE_SECONDS"]
+           "read_estimate", "profile_estimate", "estimate_markdown", "format_hours", "MAX_PROBE_SECONDS"]
 
 #: the longest slice a probe may run (the CLI's ``--seconds``)
 MAX_PROBE_SECONDS = 3600.0
@@ -115,26 +115,33 @@ def estimate_markdown(slug: str, profile: str = "paper", seconds: float = 20.0) 
             "you plan to use (a GPU changes the rate).")
 
 
-def _hours(value: float) -> str:
+def format_hours(value: float | None) -> str:
+    """A duration in hours as seconds, minutes or hours, whichever reads best ("—" when unknown).
+
+    >>> format_hours(0.005), format_hours(0.5), format_hours(12.34), format_hours(31240.6)
+    ('18 s', '30 min', '12.3 h', '31,241 h')
+    """
+    if value is None:
+        return "—"
     if not math.isfinite(value):
         return "unknown"
     if value < 1 / 60:
         return f"{value * 3600:.0f} s"
     if value < 1:
         return f"{value * 60:.0f} min"
-    return f"{value:.1f} h"
+    return f"{value:.1f} h" if value < 100 else f"{value:,.0f} h"
 
 
 def format_projection(projection: Projection, profile: str) -> str:
     probe = projection.probe
-    text = (f"The {profile} profile would take ≈ {_hours(projection.wall_hours_serial)} of wall time run serially on "
+    text = (f"The {profile} profile would take ≈ {format_hours(projection.wall_hours_serial)} of wall time run serially on "
             f"this machine's {probe.device} ({projection.units_per_second:.4g} {probe.unit}/s measured over "
-            f"{probe.wall_seconds:.0f} s), {_hours(projection.cpu_hours)} of CPU time")
+            f"{probe.wall_seconds:.0f} s), {format_hours(projection.cpu_hours)} of CPU time")
     if projection.gpu_hours:
-        text += f" and ≈ {_hours(projection.gpu_hours)} of GPU time"
+        text += f" and ≈ {format_hours(projection.gpu_hours)} of GPU time"
     if probe.cells > 1:
         text += f"; its {probe.cells} independent cells spread over as many workers take ≈ " \
-                f"{_hours(projection.wall_hours_parallel)}"
+                f"{format_hours(projection.wall_hours_parallel)}"
     text += "."
     if probe.notes:
         text += f" {probe.notes}"

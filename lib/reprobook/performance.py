@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reprobook.benchmark import read_records
+from reprobook.estimate import format_hours
 from reprobook.project import CHAPTERS
 
 __all__ = ["BUDGET_SECONDS", "benchmark_rows", "chapter_time_rows", "estimate_rows", "performance_markdown",
@@ -92,12 +93,6 @@ def estimate_rows(slugs: Sequence[str], root: Path, profile: str = "paper") -> l
     return rows
 
 
-def _hours(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value * 60:.0f} min" if value < 1 else f"{value:.1f} h"
-
-
 def _figure_html(rows: list[dict[str, Any]]) -> str:
     import plotly.graph_objects as go
     import plotly.io as pio
@@ -173,7 +168,7 @@ def performance_markdown(slugs: Sequence[str], root: Path) -> str:
             lines.append(f"| {row['chapter']} | — | no estimate saved by its last run | — | — | — | — |")
             continue
         lines.append(f"| {row['chapter']} | {_cell(row['device'])} | {row['rate']:.4g} {_cell(row['unit'])}/s | "
-                     f"{_hours(row['wall_hours'])} | {_hours(row['parallel_hours'])} ({row['cells']} cells) | "
+                     f"{format_hours(row['wall_hours'])} | {format_hours(row['parallel_hours'])} ({row['cells']} cells) | "
                      f"{row['cpu_hours']:.3g} | {row['gpu_hours']:.3g} |")
     notes = [row for row in estimates if row["estimate"] is not None and row["notes"]]
     if notes:
