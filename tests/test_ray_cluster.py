@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -128,8 +129,6 @@ def test_a_sweep_on_a_two_node_cluster_survives_a_killed_worker(tmp_path, monkey
 
         def run() -> None:
             results.extend(sweep(logged_cell, configs, cache_dir=cache, progress=False, resources=Resources(cpus=1)))
-
-        import threading
 
         runner = threading.Thread(target=run)
         runner.start()

@@ -87,7 +87,7 @@ class Resources:
 
 
 def _cell_resources(resources: Resources | Callable[[Any], Resources] | None, config: Any) -> Resources:
-    chosen = resources(config) if callable(resources) and not isinstance(resources, Resources) else resources
+    chosen = resources(config) if callable(resources) else resources
     chosen = Resources() if chosen is None else chosen
     if not isinstance(chosen, Resources):
         raise TypeError(f"resources must be a Resources or a function of a config returning one, got {chosen!r}")
