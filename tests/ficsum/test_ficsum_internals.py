@@ -78,3 +78,71 @@ def test_normal_distance_is_rescaled_by_the_remeasured_ratio(two_concepts, monke
     for distance in [0.0, 0.4, 0.4, 0.4, 0.4, 0.2]:
         concept.normal_records.append((distance, vector, mean))
     assert model._normal(concept)[0] == pytest.approx(np.mean([0.0, 0.4, 0.4, 0.4, 0.4, 0.2]))
+
+
+def test_a_split_caches_the_fingerprint_and_restarts_its_performance_entries(monkeypatch):
+    """Model evolution (brief §2.3): on a split the fingerprint is cached, its performance entries
+    restart at count 0.1, the delay buffer is re-predicted by the new tree; w + 1 releases later
+    the transitional fingerprint is cached too and the performance entries restart at count 1 from
+    a window of post-split items only. Distances take the closest of current and cached."""
+    model = FiCSUMClassifier()
+    events: list[dict] = []
+    on_evolution, end_evolution = model._on_evolution, model._end_evolution
+
+    def spy_on_evolution(concept):
+        before = concept.fingerprint.copy()
+        on_evolution(concept)
+        events.append({"kind": "split", "before": before, "after": concept.fingerprint.copy(),
+                       "cached": len(concept.cached), "countdown": concept.restart_countdown,
+                       "trained": concept.n_trained,
+                       "buffer": [(row.copy(), obs) for row, obs in model._buffer],
+                       "tree": concept.model.clone(include_attributes=True)})
+
+    def spy_end_evolution(concept):
+        end_evolution(concept)
+        events.append({"kind": "end", "after": concept.fingerprint.copy(), "cached": len(concept.cached),
+                       "trained": concept.n_trained,
+                       "window": model._window_vector(model._buffered)})
+
+    monkeypatch.setattr(model, "_on_evolution", spy_on_evolution)
+    monkeypatch.setattr(model, "_end_evolution", spy_end_evolution)
+    for x, y in synth.STAGGER(seed=1, classification_function=0).take(1500):
+        model.predict_one(x)
+        model.learn_one(x, y)
+        kinds = [event["kind"] for event in events if event["kind"] == "end"
+                 or event["before"].n_updates > 0]
+        if "split" in kinds and "end" in kinds[kinds.index("split"):]:
+            break
+    splits = [event for event in events if event["kind"] == "split" and event["before"].n_updates > 0]
+    assert splits, "the tree must split once the fingerprint exists for this test"
+    split = splits[0]
+    end = next(event for event in events[events.index(split) + 1:] if event["kind"] == "end")
+    mask = model._performance_mask
+    assert mask.any() and not mask.all()
+    before, after = split["before"], split["after"]
+    # the cache holds the fingerprint as it was before the split
+    cached = model._active.cached[split["cached"] - 1] if split["cached"] else None
+    assert split["cached"] >= 1 and cached is not None
+    np.testing.assert_allclose(after.mean, before.mean)
+    np.testing.assert_allclose(after.weight[mask], 0.1)
+    np.testing.assert_allclose(after.weight[~mask], before.weight[~mask])
+    assert np.all(after.std[mask] == 0)
+    assert split["countdown"] == model.window + 1
+    # buffered items that have not trained the tree are re-predicted by the split tree
+    tree_after = split["tree"]
+    for row, (x, y, _) in split["buffer"]:
+        assert row[model._error_col] == float(tree_after.predict_one(x) == y)
+    # the clean restart comes w + 1 releases after the split's own (no other split in between
+    # here), so W_buf then holds only items released after the split
+    assert end["trained"] - split["trained"] == model.window + 1
+    assert end["cached"] == split["cached"] + 1
+    np.testing.assert_allclose(end["after"].mean[mask], end["window"][mask])
+    np.testing.assert_allclose(end["after"].weight[mask], 1.0)
+    # distance to a concept: the closest of its current and cached fingerprints
+    concept = model._active
+    vector = model._window_vector(model._head)
+    each = [model._distances(model._normaliser.transform(vector),
+                             model._normaliser.transform(fingerprint.mean)[None, :])[0]
+            for fingerprint in [concept.fingerprint, *concept.cached]]
+    assert model._distance_to(concept, vector) == pytest.approx(min(each))
+    assert len(each) > 1
