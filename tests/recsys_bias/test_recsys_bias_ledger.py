@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from reprobook.claims import NOT_TESTABLE, Guard
-from reprobook.recsys_bias.ledger import build_ledger, claim_results, random_margins, with_notes
+from reprobook.recsys_bias.ledger import build_ledger, claim_results, random_margins
 
 FACTS = pd.DataFrame({"spearman": [0.5, 0.1], "gap": [0.4, 0.16]}, index=["ml100k", "goodreads"])
 
@@ -50,8 +50,8 @@ def test_shares_count_only_recommenders_that_beat_random():
 
 def test_too_few_eligible_pairs_make_the_claims_untestable_with_the_reason():
     results = claim_results(MAIN, FACTS)
-    ledger = with_notes(build_ledger("book"), results["notes"])
-    table = ledger.evaluate(results).set_index("claim")
+    ledger = build_ledger("book")
+    table = ledger.evaluate(results, notes=results["notes"]).set_index("claim")
     assert table.loc["c2_ee", "verdict"] == NOT_TESTABLE
     assert "only 2 (dataset, algorithm) pairs" in table.loc["c2_ee", "note"]
     checks = ledger.checks_table.set_index("check")

@@ -16,7 +16,6 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from reprobook.devices import check_device
 from reprobook.params import (
     ParameterError,
     check_bool,
@@ -83,7 +82,6 @@ class ChapterParameters:
     nmf_epochs: int = 50
     ials_epochs: int = 10
     jobs: int = 2
-    device: str = "cpu"
 
     def epochs(self, algorithm: str) -> int:
         """The number of training epochs of ``algorithm`` (0 for the non-iterative ones)."""
@@ -140,7 +138,6 @@ def validate_parameters(**given: object) -> ChapterParameters:
         nmf_epochs=check_int("nmf_epochs", values["nmf_epochs"], minimum=1, maximum=MAXIMA["epochs"]),
         ials_epochs=check_int("ials_epochs", values["ials_epochs"], minimum=1, maximum=MAXIMA["epochs"]),
         jobs=check_int("jobs", values["jobs"], minimum=1, maximum=MAXIMA["jobs"]),
-        device=check_device(values["device"]),
     )
     if len(out.seeds) > MAXIMA["seeds"]:
         raise ParameterError(f"parameter 'seeds' may list at most {MAXIMA['seeds']} seeds, got {len(out.seeds)}")
@@ -162,8 +159,7 @@ def model_config(params: ChapterParameters, dataset: str, algorithm: str, input_
     return RecConfig(dataset=dataset, algorithm=algorithm, input=input_name,
                      hyper=tuple(sorted(hyper.items())), epochs=params.epochs(algorithm), beta=beta,
                      k=params.k, seed=seed, validation=validation, smoothing=params.smoothing, gamma=gamma,
-                     synthetic_users=params.synthetic_users, synthetic_items=params.synthetic_items,
-                     device=params.device)
+                     synthetic_users=params.synthetic_users, synthetic_items=params.synthetic_items)
 
 
 def tuning_configs(params: ChapterParameters, cells: list[tuple[str, str, str]]) -> list[RecConfig]:

@@ -16,9 +16,8 @@ the paper states it, is read as a share of at least 0.9.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -33,7 +32,6 @@ __all__ = [
     "build_ledger",
     "random_margins",
     "claim_results",
-    "with_notes",
 ]
 
 SIX_ALGORITHMS = ("UserKNN", "ItemKNN", "BiasedMF", "SVD++", "NMF", "iALS")
@@ -105,14 +103,6 @@ def build_ledger(profile: str) -> claims.Ledger:
                      metric="min_top_gap", rule=claims.AtLeast(0.05)),
     ]
     return claims.Ledger("recsys_bias", claim_list, profile=profile, checks=checks, headline=["c2_ee", "c3_ndcg"])
-
-
-def with_notes(ledger: claims.Ledger, notes: Mapping[str, str]) -> claims.Ledger:
-    """The same ledger (same rules) with run-time notes attached to claims (excluded pairs, budget cuts)."""
-    updated = [dataclasses.replace(claim, notes="; ".join(x for x in (claim.notes, notes.get(claim.id, "")) if x))
-               for claim in ledger.claims]
-    return claims.Ledger(ledger.slug, updated, profile=ledger.profile, checks=ledger.checks,
-                         headline=ledger.headline)
 
 
 # --------------------------------------------------------------------------------------------

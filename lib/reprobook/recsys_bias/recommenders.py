@@ -1,7 +1,7 @@
 """Eight recommenders over (user, item, rating) frames, vectorised with sparse products and batched solves.
 
 The six of the chapter brief §2.5 — :class:`UserKNN`, :class:`ItemKNN`, :class:`BiasedMF` (ALS),
-:class:`SVDpp` (torch, mini-batch Adam), :class:`NMF` (multiplicative updates on the observed entries)
+:class:`SVDpp` (Koren's objective, alternating solves), :class:`NMF` (multiplicative updates on the observed entries)
 and :class:`ImplicitALS` (iALS, the ranking model; its confidence grows with the rating value so its
 input transformation matters) — plus :class:`MostPop` and :class:`RandomRecommender` as references.
 Every model has ``fit(train, n_users, n_items)`` and ``score(users) -> (len(users), n_items)``; the
@@ -46,23 +46,36 @@ def rating_matrix(train: pd.DataFrame, n_users: int, n_items: int) -> sp.csr_mat
     )
 
 
-def _ridge_rows(weights: sp.csr_matrix, targets: sp.csr_matrix, features: np.ndarray, reg: np.ndarray,
-                base_gram: np.ndarray | None = None) -> np.ndarray:
-    """Solve, for every row u, (Σ_i w_ui x_i x_iᵀ + G₀ + reg_u I) θ_u = Σ_i t_ui x_i, all rows at once.
-
-    The per-row Gram matrices are one sparse product with the upper triangles of the outer
-    products x_i x_iᵀ (symmetry halves the work), mirrored afterwards.
-    """
+def _row_grams(weights: sp.csr_matrix, features: np.ndarray) -> np.ndarray:
+    """Σ_i w_ui x_i x_iᵀ for every row u, shape (rows, dim, dim): one sparse product with the upper
+    triangles of the outer products x_i x_iᵀ (symmetry halves the work), mirrored afterwards."""
     dim = features.shape[1]
     upper_rows, upper_cols = np.triu_indices(dim)
     outer = features[:, upper_rows] * features[:, upper_cols]
     packed_index = np.empty((dim, dim), dtype=np.int64)
     packed_index[upper_rows, upper_cols] = np.arange(len(upper_rows))
     packed_index[upper_cols, upper_rows] = np.arange(len(upper_rows))
-    gram = np.asarray(weights @ outer)[:, packed_index.ravel()].reshape(-1, dim, dim)
+    return np.asarray(weights @ outer)[:, packed_index.ravel()].reshape(-1, dim, dim)
+
+
+def _with_values(structure: sp.csr_matrix, rows: np.ndarray, columns: np.ndarray, values: np.ndarray) -> sp.csr_matrix:
+    """A sparse matrix of ``structure``'s shape holding ``values`` at (``rows``, ``columns``)."""
+    return sp.csr_matrix((values, (rows, columns)), shape=structure.shape)
+
+
+def _ridge_rows(weights: sp.csr_matrix, targets: sp.csr_matrix, features: np.ndarray, reg: np.ndarray,
+                base_gram: np.ndarray | None = None) -> np.ndarray:
+    """Solve, for every row u, (Σ_i w_ui x_i x_iᵀ + G₀ + diag(reg_u)) θ_u = Σ_i t_ui x_i, all rows at once.
+
+    ``reg`` is one value per row (the same for every coordinate) or one per row and coordinate
+    (shape (rows, dim), for a different penalty on a bias column). The Gram matrices come from
+    :func:`_row_grams`.
+    """
+    dim = features.shape[1]
+    gram = _row_grams(weights, features)
     if base_gram is not None:
         gram += base_gram[None]
-    gram[:, np.arange(dim), np.arange(dim)] += reg[:, None]
+    gram[:, np.arange(dim), np.arange(dim)] += reg[:, None] if reg.ndim == 1 else reg
     rhs = np.asarray(targets @ features)
     return np.linalg.solve(gram, rhs[:, :, None])[:, :, 0]
 
@@ -276,96 +289,99 @@ class NMF:
 
 @dataclass
 class SVDpp:
-    """SVD++ (Koren 2008): r̂_ui = μ + b_u + b_i + q_iᵀ(p_u + |N(u)|^(−½) Σ_{j∈N(u)} y_j), trained with
-    Adam on squared error + L2 (torch, CPU) over mini-batches of whole users (≈ ``batch_size``
-    ratings each), so each user's implicit term is computed once per epoch. ``device`` is a torch
-    device (``cpu`` or ``cuda``); the initial values and the batch order are drawn on the CPU either
-    way, so a CPU run is the same whatever GPU the machine has."""
+    """SVD++ (Koren 2008, eq. 15): r̂_ui = μ + b_u + b_i + q_iᵀ(p_u + |N(u)|^(−½) Σ_{j∈N(u)} y_j), with N(u)
+    the items u rated in training, fitted to Koren's objective
+
+        Σ_{(u,i)} (r_ui − r̂_ui)² + ``reg_bias``·(b_u² + b_i²) + ``reg``·(‖p_u‖² + ‖q_i‖² + Σ_{j∈N(u)} ‖y_j‖²).
+
+    The penalties sit inside the sum over ratings, as in Koren's stochastic updates (every parameter
+    is shrunk each time a rating touches it): p_u is penalised n_u times, q_i n_i times and y_j once
+    per rating of every user who rated j. Instead of SGD the objective is minimised by alternating
+    exact steps, ``epochs`` sweeps of: (p_u, b_u) for every user and (q_i, b_i) for every item by one
+    batched ridge solve each, then y by ``cg_steps`` conjugate-gradient steps on its (linear,
+    positive-definite) normal equations, warm-started from the current y. Factors start from
+    N(0, ``init_scale``²), biases from 0. Rows of users without ratings keep the bias-free prediction.
+    """
 
     factors: int = 32
-    reg: float = 0.02
-    lr: float = 0.01
-    epochs: int = 10
-    batch_size: int = 4096
+    reg: float = 0.1
+    reg_bias: float = 0.1
+    epochs: int = 20
+    cg_steps: int = 4
+    init_scale: float = 0.1
     seed: int = 0
-    threads: int = 1
-    device: str = "cpu"
 
     def fit(self, train: pd.DataFrame, n_users: int, n_items: int) -> SVDpp:
-        import torch
+        from reprobook.params import check_float, check_int
 
-        from reprobook.params import check_choice
-
-        check_choice("device", self.device, ["cpu", "cuda"])
-        # the products are small: one intra-op thread avoids thread hand-off costs that dominate
-        # (several-fold) on a busy machine; the previous setting is restored afterwards
-        previous = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
-        try:
-            return self._fit(torch, train, n_users, n_items)
-        finally:
-            torch.set_num_threads(previous)
-
-    def _fit(self, torch, train: pd.DataFrame, n_users: int, n_items: int) -> SVDpp:
-        generator = torch.Generator().manual_seed(self.seed)
-        order_by_user = np.argsort(train["user"].to_numpy(), kind="stable")
-        user_codes = train["user"].to_numpy()[order_by_user]
-        users = torch.as_tensor(user_codes, dtype=torch.long)
-        items = torch.as_tensor(train["item"].to_numpy()[order_by_user], dtype=torch.long)
-        ratings = torch.as_tensor(train["rating"].to_numpy(np.float32)[order_by_user])
-        mean = float(ratings.mean())
-        counts = np.bincount(user_codes, minlength=n_users)
-        starts = np.concatenate([[0], np.cumsum(counts)])
-        norm = torch.as_tensor(np.maximum(counts, 1), dtype=torch.float32).rsqrt()
-        # the normalised implicit-feedback matrix |N(u)|^(-1/2) 1[j ∈ N(u)], dense while it is small
-        implicit = torch.sparse_coo_tensor(torch.stack([users, items]), norm[users], (n_users, n_items),
-                                           check_invariants=True)
-        implicit = implicit.to_dense() if n_users * n_items <= 30_000_000 else implicit.coalesce()
-        device = torch.device(self.device)
-        users, items, ratings, implicit = (tensor.to(device) for tensor in (users, items, ratings, implicit))
-
-        def parameter(*shape: int, scale: float) -> torch.Tensor:
-            return (torch.randn(*shape, generator=generator) * scale).to(device).requires_grad_()
-
-        def user_vectors(rows: torch.Tensor) -> torch.Tensor:
-            if implicit.layout == torch.strided:
-                return p[rows] + implicit[rows] @ y
-            return p[rows] + torch.sparse.mm(implicit, y)[rows]
-
-        p, q, y = (parameter(n_users, self.factors, scale=0.05), parameter(n_items, self.factors, scale=0.05),
-                   parameter(n_items, self.factors, scale=0.05))
-        bu = torch.zeros(n_users, device=device, requires_grad=True)
-        bi = torch.zeros(n_items, device=device, requires_grad=True)
-        optimiser = torch.optim.Adam([p, q, y, bu, bi], lr=self.lr)
-        # batches of whole users (about batch_size ratings each): the implicit term of a user is
-        # computed once per batch, so an epoch costs one implicit product in total
-        users_per_batch = max(1, int(round(n_users * self.batch_size / max(len(ratings), 1))))
+        check_int("factors", self.factors, minimum=1)
+        check_int("epochs", self.epochs, minimum=1)
+        check_int("cg_steps", self.cg_steps, minimum=1)
+        for name in ("reg", "reg_bias", "init_scale"):
+            check_float(name, getattr(self, name), minimum=0.0)
+        rng = np.random.default_rng(self.seed)
+        users, items = train["user"].to_numpy(), train["item"].to_numpy()
+        ratings = train["rating"].to_numpy(dtype=np.float64)
+        self.mean_ = float(ratings.mean())
+        indicator = sp.csr_matrix((np.ones(len(train)), (users, items)), shape=(n_users, n_items))
+        indicator_t = indicator.T.tocsr()
+        user_counts = np.maximum(np.asarray(indicator.sum(axis=1)).ravel(), 1.0)
+        item_counts = np.maximum(np.asarray(indicator.sum(axis=0)).ravel(), 1.0)
+        # the normalised implicit-feedback matrix: row u is |N(u)|^(-1/2) on the items of N(u)
+        implicit = sp.csr_matrix((user_counts[users] ** -0.5, (users, items)), shape=(n_users, n_items))
+        implicit_t = implicit.T.tocsr()
+        # y_j's penalty weight: one per rating of every user who rated j
+        y_weight = self.reg * np.asarray(indicator_t @ user_counts).ravel()
+        user_reg = np.column_stack([np.repeat(self.reg * user_counts[:, None], self.factors, axis=1),
+                                    self.reg_bias * user_counts])
+        item_reg = np.column_stack([np.repeat(self.reg * item_counts[:, None], self.factors, axis=1),
+                                    self.reg_bias * item_counts])
+        p, q, y = (rng.normal(scale=self.init_scale, size=(rows, self.factors))
+                   for rows in (n_users, n_items, n_items))
+        bu, bi = np.zeros(n_users), np.zeros(n_items)
+        ones_items, ones_users = np.ones((n_items, 1)), np.ones((n_users, 1))
         for _ in range(self.epochs):
-            shuffled = torch.randperm(n_users, generator=generator).numpy()
-            for start in range(0, n_users, users_per_batch):
-                batch_users = np.sort(shuffled[start:start + users_per_batch])
-                batch_users = batch_users[counts[batch_users] > 0]
-                if len(batch_users) == 0:
-                    continue
-                rows = np.concatenate([np.arange(starts[u], starts[u + 1]) for u in batch_users])
-                local = torch.as_tensor(np.repeat(np.arange(len(batch_users)), counts[batch_users]), device=device)
-                rows = torch.as_tensor(rows, device=device)
-                batch_tensor = torch.as_tensor(batch_users, device=device)
-                vectors = user_vectors(batch_tensor)
-                u, i = users[rows], items[rows]
-                prediction = mean + bu[u] + bi[i] + (vectors[local] * q[i]).sum(1)
-                loss = ((prediction - ratings[rows]) ** 2).mean() + self.reg * (
-                    vectors[local].pow(2).sum(1) + q[i].pow(2).sum(1) + bu[u] ** 2 + bi[i] ** 2).mean()
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
-        with torch.no_grad():
-            self.user_factors_ = user_vectors(torch.arange(n_users, device=device)).cpu().numpy().astype(np.float64)
-            self.item_factors_ = q.cpu().numpy().astype(np.float64)
-            self.user_bias_ = bu.cpu().numpy().astype(np.float64)
-            self.item_bias_ = bi.cpu().numpy().astype(np.float64)
-        self.mean_ = mean
+            implicit_sum = implicit @ y
+            residual = ratings - self.mean_ - bi[items] - np.einsum("ij,ij->i", q[items], implicit_sum[users])
+            theta = _ridge_rows(indicator, _with_values(indicator, users, items, residual),
+                                np.hstack([q, ones_items]), user_reg)
+            p, bu = theta[:, :-1], theta[:, -1]
+            residual = ratings - self.mean_ - bu[users]
+            theta = _ridge_rows(indicator_t, _with_values(indicator_t, items, users, residual),
+                                np.hstack([p + implicit_sum, ones_users]), item_reg)
+            q, bi = theta[:, :-1], theta[:, -1]
+            y = self._implicit_step(y, p, q, bu, bi, ratings, users, items, indicator, implicit, implicit_t,
+                                    y_weight)
+        self.user_factors_ = p + implicit @ y
+        self.item_factors_, self.user_bias_, self.item_bias_, self.implicit_factors_ = q, bu, bi, y
         return self
+
+    def _implicit_step(self, y: np.ndarray, p: np.ndarray, q: np.ndarray, bu: np.ndarray, bi: np.ndarray,
+                       ratings: np.ndarray, users: np.ndarray, items: np.ndarray, indicator: sp.csr_matrix,
+                       implicit: sp.csr_matrix, implicit_t: sp.csr_matrix, y_weight: np.ndarray) -> np.ndarray:
+        """Conjugate-gradient steps on y's normal equations (Nᵀ A N + diag(w)) y = Nᵀ c, where A_u =
+        Σ_{i rated by u} q_i q_iᵀ, c_u = Σ_i (r_ui − μ − b_u − b_i − q_iᵀp_u) q_i and N the implicit matrix."""
+        gram = _row_grams(indicator, q)
+        residual = ratings - self.mean_ - bu[users] - bi[items] - np.einsum("ij,ij->i", q[items], p[users])
+        rhs = implicit_t @ (_with_values(indicator, users, items, residual) @ q)
+
+        def apply(v: np.ndarray) -> np.ndarray:
+            return implicit_t @ np.einsum("uab,ub->ua", gram, implicit @ v) + y_weight[:, None] * v
+
+        remainder = rhs - apply(y)
+        direction = remainder.copy()
+        norm = float((remainder * remainder).sum())
+        for _ in range(self.cg_steps):
+            if norm <= 1e-20:
+                break
+            image = apply(direction)
+            step = norm / float((direction * image).sum())
+            y = y + step * direction
+            remainder = remainder - step * image
+            new_norm = float((remainder * remainder).sum())
+            direction = remainder + (new_norm / norm) * direction
+            norm = new_norm
+        return y
 
     def score(self, users: np.ndarray) -> np.ndarray:
         return (self.mean_ + self.user_bias_[users][:, None] + self.item_bias_[None, :]
