@@ -96,9 +96,12 @@ lab: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check lib tests bench
 
-# Full benchmarks write bench/records/<slug>.json, which the book's Performance page renders.
+# Full benchmarks write bench/records/<slug>.json, which the book's Performance page renders. The records
+# they replace are kept in _build/bench-before, and every ratio is compared with its earlier measurement.
 bench: $(STAMP) models
-	for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+	rm -rf _build/bench-before && mkdir -p _build/bench-before && cp bench/records/*.json _build/bench-before/ 2>/dev/null || true
+	for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	$(PY) -m reprobook bench-compare _build/bench-before bench/records
 
 # Every benchmark in its quick mode (seconds each): keeps them working; writes no record.
 bench-quick: $(STAMP) models

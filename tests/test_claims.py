@@ -344,6 +344,18 @@ def test_summary_box_counts_verdicts_by_evidence_and_names_the_command():
         Ledger("demo", [claim("a")], headline=("zz",))
 
 
+def test_summary_box_links_the_estimate_of_a_chapter_that_has_one(monkeypatch, tmp_path):
+    from reprobook.summary import summary_markdown
+
+    monkeypatch.setenv("REPROBOOK_DOWNLOADS_DIR", str(tmp_path))
+    for slug, has_probe in (("wsep", True), ("demo", False)):
+        monkeypatch.setenv("REPROBOOK_CHAPTER", slug)
+        ledger = Ledger(slug, [claim("a", "x")])
+        ledger.evaluate({"x": INSIDE, "control_m": OUTSIDE})
+        text = summary_markdown(ledger, wall_seconds=1.0)
+        assert (f'href="../data/{slug}/estimate-paper.json"' in text) is has_probe
+
+
 def test_run_time_notes_reach_their_claims_whatever_the_verdict():
     ledger = Ledger("demo", [claim("c1"), claim("c2", guards=("learned",))], profile="book")
     table = ledger.evaluate({"m": INSIDE, "control_m": OUTSIDE, "learned": guard(False, "flat curve")},

@@ -78,5 +78,6 @@ def test_a_chapter_page_states_the_estimate_and_saves_it_with_the_downloads(tmp_
     monkeypatch.setenv("REPROBOOK_DOWNLOADS_DIR", str(tmp_path))
     text = estimate.estimate_markdown("wsep", "paper", seconds=1)
     assert text.startswith("**Cost of the `paper` profile.** The paper profile would take ≈ 1.0 h")
+    assert text.endswith('<a href="../data/wsep/estimate-paper.json" download>estimate-paper.json</a>.')
     saved = json.loads((tmp_path / "estimate-paper.json").read_text(encoding="utf-8"))
     assert saved["units_per_second"] == 10 and saved["probe"]["unit"] == "steps"

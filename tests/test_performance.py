@@ -7,7 +7,7 @@ from reprobook.performance import benchmark_rows, performance_markdown
 
 
 def test_records_become_rows_with_status(tmp_path):
-    result = compare({"reference": lambda: time.sleep(0.04), "ours": lambda: time.sleep(0.004)},
+    result = compare({"reference": lambda: time.sleep(0.05), "ours": lambda: time.sleep(0.01)},
                      reference="reference", name="sleep", rounds=4, warmup=0, targets={"ours": 2.0}, unit="calls")
     write_record([result], "demo", quick=False, directory=tmp_path / "bench" / "records")
     from reprobook.benchmark import read_records
@@ -16,7 +16,8 @@ def test_records_become_rows_with_status(tmp_path):
     assert row["candidate"] == "ours" and row["reference"] == "reference"
     assert row["ratio"] > 2 and row["met"] in ("met", "unclear")
     text = performance_markdown([], tmp_path)
-    assert "| demo | sleep | ours | reference |" in text
+    assert "### demo" in text and "| sleep | **ours** vs reference | **" in text
+    assert "≥ 2×: met" in text or "≥ 2×: unclear" in text
     assert "```{raw} html" in text and "plotly-graph-div" in text
 
 
@@ -40,3 +41,38 @@ def test_paper_estimates_saved_by_chapters_are_tabled(tmp_path):
     assert "| meal | cpu | 50 steps/s | 4.0 h | 1.0 h (4 cells) | 6 | 0 |" in text
     assert "- **meal**: measured on the smaller model" in text
     assert "| wsep | — | no estimate saved by its last run |" in text
+
+
+def _record(directory, slug, ours_seconds):
+    # sleeps, not work: their length hardly depends on the machine's load
+    result = compare({"reference": lambda: time.sleep(0.05), "ours": lambda: time.sleep(ours_seconds)},
+                     reference="reference", name="sleep", rounds=9, warmup=0, unit="calls")
+    write_record([result], slug, quick=False, directory=directory)
+
+
+def test_two_runs_of_one_ratio_agree_and_a_changed_one_does_not(tmp_path):
+    from reprobook.benchmark import compare_records, read_records, recorded_ratio
+
+    _record(tmp_path / "before", "demo", 0.01)
+    _record(tmp_path / "after", "demo", 0.01)
+    _record(tmp_path / "changed", "demo", 0.1)
+    (same,) = compare_records(read_records(tmp_path / "before"), read_records(tmp_path / "after"))
+    assert same["agree"] is True and 2 < same["before"] < 6 and 2 < same["after"] < 6
+    (changed,) = compare_records(read_records(tmp_path / "before"), read_records(tmp_path / "changed"))
+    assert changed["agree"] is False and changed["after"] < 1
+    (only,) = compare_records(read_records(tmp_path / "before"), [])
+    assert only["agree"] is None and only["after"] is None
+    recorded = recorded_ratio("demo", "sleep", "ours", directory=tmp_path / "before")
+    assert recorded["ratio"] == same["before"] and recorded["low"] <= recorded["ratio"] <= recorded["high"]
+    assert recorded_ratio("demo", "sleep", "other", directory=tmp_path / "before") is None
+    assert recorded_ratio("absent", "sleep", "ours", directory=tmp_path / "before") is None
+
+
+def test_bench_compare_command_prints_the_agreement(tmp_path, capsys):
+    from reprobook.cli import main
+
+    _record(tmp_path / "before", "demo", 0.01)
+    _record(tmp_path / "after", "demo", 0.01)
+    assert main(["bench-compare", str(tmp_path / "before"), str(tmp_path / "after")]) == 0
+    assert "1 of 1 ratios measured in both runs agree" in capsys.readouterr().out
+    assert main(["bench-compare", str(tmp_path / "before"), str(tmp_path / "missing")]) == 2

@@ -27,7 +27,7 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["Timing", "Ratio", "BenchResult", "compare", "machine", "tree_cpu_seconds", "records_dir",
-           "write_record", "read_records", "quick_mode"]
+           "write_record", "read_records", "quick_mode", "record_ratios", "compare_records", "recorded_ratio"]
 
 
 def quick_mode() -> bool:
@@ -257,3 +257,61 @@ def read_records(directory: Path | None = None) -> list[dict[str, Any]]:
     if not folder.is_dir():
         return []
     return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
+
+
+def record_ratios(records: Sequence[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Every recorded ratio keyed by (chapter, hot path, candidate), the reference left out."""
+    ratios = {}
+    for record in records:
+        for comparison in record.get("comparisons", []):
+            for name, candidate in comparison["candidates"].items():
+                if name == comparison["reference"]:
+                    continue
+                ratios[(record["slug"], comparison["name"], name)] = {
+                    "ratio": candidate["ratio"], "low": candidate.get("ratio_low"),
+                    "high": candidate.get("ratio_high"), "reference": comparison["reference"],
+                    "started": comparison["started"], "rounds": comparison["rounds"],
+                    "load": (comparison["machine_start"].get("load_average") or [None])[0],
+                    "machine": comparison["machine_start"], "unit": comparison["unit"],
+                }
+    return ratios
+
+
+def compare_records(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pair the ratios of two benchmark runs and say whether each pair agrees.
+
+    Two measurements of one ratio agree when their 95 % intervals overlap. A ratio present in only one
+    run is listed with ``agree`` None (a comparison added or renamed between the runs).
+    """
+    first, second = record_ratios(before), record_ratios(after)
+    rows = []
+    for key in list(first) + [key for key in second if key not in first]:
+        old, new = first.get(key), second.get(key)
+        agree = None
+        if old is not None and new is not None:
+            if None in (old["low"], old["high"], new["low"], new["high"]):
+                agree = None
+            else:
+                agree = bool(old["low"] <= new["high"] and new["low"] <= old["high"])
+        rows.append({"chapter": key[0], "hot path": key[1], "candidate": key[2],
+                     "before": None if old is None else old["ratio"],
+                     "before interval": None if old is None else (old["low"], old["high"]),
+                     "before load": None if old is None else old["load"],
+                     "after": None if new is None else new["ratio"],
+                     "after interval": None if new is None else (new["low"], new["high"]),
+                     "after load": None if new is None else new["load"], "agree": agree})
+    return rows
+
+
+def recorded_ratio(slug: str, hot_path: str, candidate: str, *,
+                   directory: Path | None = None) -> dict[str, Any] | None:
+    """The latest full ``make bench`` measurement of one ratio, or None when it has not been recorded.
+
+    Chapters judge their speed claims on it, so a claim and the Performance page read the same
+    interleaved measurement (see ``record_ratios`` for the fields).
+    """
+    folder = directory or records_dir()
+    path = folder / f"{slug}.json"
+    if not path.exists():
+        return None
+    return record_ratios([json.loads(path.read_text(encoding="utf-8"))]).get((slug, hot_path, candidate))

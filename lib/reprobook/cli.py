@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -80,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     estimate.add_argument("-p", "--param", action="append", type=_parse_override, default=[], metavar="NAME=VALUE",
                           help="override a parameter (value read as YAML), e.g. device=cuda; repeatable")
     estimate.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    agreement = commands.add_parser(
+        "bench-compare", help="compare two benchmark runs' ratios (do they agree within their intervals?)",
+        description="Pair every ratio of two folders of benchmark records (bench/records of two runs) and say "
+        "whether each pair's 95 % intervals overlap.")
+    agreement.add_argument("before", type=Path, metavar="BEFORE", help="folder of the earlier run's records")
+    agreement.add_argument("after", type=Path, metavar="AFTER", help="folder of the later run's records")
     commands.add_parser("list", help="chapters, their profiles, last run and claims status")
     commands.add_parser("assets", help="copy plotly.js and MathJax into book/_assets")
     return parser
@@ -155,6 +162,38 @@ def _estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_compare(before: Path, after: Path) -> int:
+    import pandas as pd
+
+    from reprobook.benchmark import compare_records, read_records
+
+    for folder in (before, after):
+        if not folder.is_dir():
+            raise RunError(f"no folder of benchmark records at {folder}")
+    rows = compare_records(read_records(before), read_records(after))
+    if not rows:
+        print("no ratios recorded in either folder")
+        return 0
+
+    def shown(value, interval) -> str:
+        if value is None:
+            return "—"
+        low, high = interval
+        return f"{value:.3g}" + ("" if low is None or high is None else f" [{low:.3g}, {high:.3g}]")
+
+    table = pd.DataFrame([{"chapter": row["chapter"], "hot path": row["hot path"], "candidate": row["candidate"],
+                           "before": shown(row["before"], row["before interval"]),
+                           "after": shown(row["after"], row["after interval"]),
+                           "agree": {True: "yes", False: "NO", None: "—"}[row["agree"]]} for row in rows])
+    with pd.option_context("display.max_colwidth", 40, "display.width", 200):
+        print(table.to_string(index=False))
+    paired = [row for row in rows if row["agree"] is not None]
+    agreeing = sum(row["agree"] for row in paired)
+    print(f"{agreeing} of {len(paired)} ratios measured in both runs agree within their 95 % intervals"
+          + (f"; {len(rows) - len(paired)} in one run only" if len(rows) > len(paired) else ""))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -180,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "estimate":
             return _estimate(args)
+        if args.command == "bench-compare":
+            return _bench_compare(args.before, args.after)
         if args.command == "assets":
             from reprobook.build import copy_assets
 

@@ -109,10 +109,15 @@ def estimate_markdown(slug: str, profile: str = "paper", seconds: float = 20.0) 
     text = format_projection(projection, profile)
     payload = {"slug": slug, "profile": profile, **{k: v for k, v in asdict(projection).items() if k != "probe"},
                "probe": asdict(projection.probe), "text": text}
-    save_json(payload, f"estimate-{profile}", slug)
-    return (f"**Cost of the `{profile}` profile.** {text} Measured by `python -m reprobook estimate {slug} "
+    saved = save_json(payload, f"estimate-{profile}", slug)
+    text = (f"**Cost of the `{profile}` profile.** {text} Measured by `python -m reprobook estimate {slug} "
             f"--profile {profile}` over a {projection.probe.wall_seconds:.0f}-second slice; rerun it on the machine "
             "you plan to use (a GPU changes the rate).")
+    if saved is not None:
+        from reprobook.downloads import site_href
+
+        text += f' The estimate as data: <a href="{site_href(slug, saved.name)}" download>{saved.name}</a>.'
+    return text
 
 
 def format_hours(value: float | None) -> str:

@@ -110,6 +110,9 @@ def _figure_html(rows: list[dict[str, Any]]) -> str:
                          xaxis_type="log", xaxis_title="× reference (log scale)", height=120 + 28 * len(rows),
                          margin={"l": 20, "r": 20, "t": 60, "b": 40}, yaxis={"automargin": True},
                          template="plotly_white")
+    from reprobook.plotting import fit_title
+
+    figure = go.Figure(fit_title(figure.to_plotly_json()))
     return pio.to_html(figure, include_plotlyjs=False, include_mathjax=False, full_html=False,
                        config={"responsive": True, "displaylogo": False}, default_width="100%")
 
@@ -125,18 +128,25 @@ def performance_markdown(slugs: Sequence[str], root: Path) -> str:
     if rows:
         dates = sorted({row["date"] for row in rows})
         machines = sorted({f"{row['cores']} cores, {row['cpu']}" for row in rows})
-        lines += [f"Measured {dates[0]} to {dates[-1]} on {'; '.join(machines)}.", "",
-                  "| chapter | hot path | ours | reference | × reference [95 % interval] | target | status | "
-                  "throughput | load |", "|---|---|---|---|---|---|---|---|---|"]
-        for row in rows:
-            interval = (f" [{row['low']:.3g}, {row['high']:.3g}]"
-                        if row["low"] is not None and row["high"] is not None else "")
-            target = "—" if row["target"] is None else f"≥ {row['target']:g}×"
-            load = "—" if row["load"] is None else f"{row['load']:.2f}"
-            lines.append(f"| {row['chapter']} | {_cell(row['hot path'])} | {_cell(row['candidate'])} | "
-                         f"{_cell(row['reference'])} | {row['ratio']:.3g}{interval} | {target} | {row['met']} | "
-                         f"{row['throughput']:.4g} {row['unit']}/s | {load} |")
-        lines += ["", "```{raw} html", _figure_html(rows), "```", ""]
+        lines += ["## Hot paths against their references", "",
+                  f"Measured {dates[0][:16].replace('T', ' ')} to {dates[-1][:16].replace('T', ' ')} UTC on "
+                  f"{'; '.join(machines)}. Status: *met* when the interval's lower end reaches the target, "
+                  "*not met* when its upper end is below it. The load is the machine's 1-minute load average "
+                  "when the comparison started.", "",
+                  "```{raw} html", _figure_html(rows), "```", ""]
+        for slug in dict.fromkeys(row["chapter"] for row in rows):
+            lines += [f"### {slug}", "",
+                      "| hot path | ours vs reference | × reference [95 % interval] | target | throughput, load |",
+                      "|---|---|---|---|---|"]
+            for row in (row for row in rows if row["chapter"] == slug):
+                interval = (f" [{row['low']:.3g}, {row['high']:.3g}]"
+                            if row["low"] is not None and row["high"] is not None else "")
+                target = "—" if row["target"] is None else f"≥ {row['target']:g}×: {row['met']}"
+                load = "" if row["load"] is None else f", load {row['load']:.1f}"
+                lines.append(f"| {_cell(row['hot path'])} | **{_cell(row['candidate'])}** vs "
+                             f"{_cell(row['reference'])} | **{row['ratio']:.3g}**{interval} | {target} | "
+                             f"{row['throughput']:.4g} {_cell(row['unit'])}/s{load} |")
+            lines.append("")
     else:
         lines += ["No benchmark records yet: run `make bench`.", ""]
     times = chapter_time_rows(slugs, root)

@@ -67,7 +67,20 @@ def summary_markdown(ledger: Ledger, *, wall_seconds: float | None = None,
         links = links_markdown(ledger.slug)
         if links:
             lines += ["", links]
+        if _has_estimate(ledger.slug):
+            # written by the page's estimate cell, which runs after the ledger; published with the rest
+            lines += ["", "Cost of the `paper` profile: projected at the end of this page from a timed slice "
+                      f'(<a href="../data/{ledger.slug}/estimate-paper.json" download>estimate-paper.json</a>).']
     return "\n".join(lines)
+
+
+def _has_estimate(slug: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(f"reprobook.{slug}.estimate") is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def kernel_wall_seconds() -> float | None:

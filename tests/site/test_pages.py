@@ -156,9 +156,10 @@ def test_chapter_opens_with_its_summary_box(server, browser, page):
     assert box_top < figure_top, f"{page}: the summary box is not at the top"
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_nothing_overflows_the_column_without_a_scrollbar(server, browser, page):
-    tab = browser.new_page(viewport={"width": 1400, "height": 900})
+@pytest.mark.parametrize("width", [1400, 1024], ids=["desktop", "laptop"])
+@pytest.mark.parametrize("page", [landing_page(), "scoreboard.html", "performance.html", *PAGES])
+def test_nothing_overflows_the_column_without_a_scrollbar(server, browser, page, width):
+    tab = browser.new_page(viewport={"width": width, "height": 900})
     tab.goto(f"{server}/{page}", wait_until="load")
     overflowing = tab.evaluate("""() => {
         const column = document.querySelector('main article') || document.querySelector('main');
