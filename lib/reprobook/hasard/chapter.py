@@ -19,10 +19,13 @@ import pandas as pd
 from reprobook.devices import check_device
 from reprobook.hasard.cmdp import METHODS, PPOConfig
 from reprobook.hasard.experiments import PixelPPOConfig, RandomConfig, WallsConfig
+from reprobook.hasard.ledger import COMPARED
+from reprobook.hasard.penalties import METHODS as PIXEL_METHODS
 from reprobook.hasard.scenarios import SPECS
 from reprobook.params import (
     PROFILES,
     ParameterError,
+    check_bool,
     check_choice,
     check_float,
     check_int,
@@ -33,19 +36,20 @@ from reprobook.params import (
 
 __all__ = ["Parameters", "validate_parameters", "cmdp_summary", "random_summary", "MAXIMA"]
 
-PIXEL_METHODS = ("ppo", "ppo_lag")
+DOWNSCALES = (2, 4, 8)  # 160 × 120 frames → 80 × 60, 40 × 30, 20 × 15
 DEFAULTS: dict[str, Any] = {
     "profile": "book", "scenarios": list(SPECS), "levels": [1, 2, 3], "random_episodes": 2,
     "random_max_steps": 525, "seed": 0, "heatmap_level": 1, "cmdp_methods": list(METHODS), "cmdp_budget": 1.0,
     "cmdp_iterations": 150, "cmdp_seeds": [0, 1, 2, 3, 4], "lagrangian_lr": 0.01,
     "pixel_scenario": "collateral_damage", "pixel_methods": list(PIXEL_METHODS), "pixel_steps": 8_192,
-    "pixel_envs": 8, "pixel_seeds": [0], "device": "cpu",
+    "pixel_envs": 8, "pixel_seeds": [0], "pixel_downscale": 4, "pixel_episode_steps": 0, "pixel_workers": 2,
+    "claims_on_pixels": False, "device": "cpu",
 }
 
 #: The largest value each size parameter accepts (larger ones are refused before any compute).
 MAXIMA: dict[str, int] = {
     "random_episodes": 1_000, "random_max_steps": 525, "cmdp_iterations": 100_000, "cmdp_seeds": 100,
-    "pixel_steps": 10**9, "pixel_envs": 256, "pixel_seeds": 100,
+    "pixel_steps": 10**9, "pixel_envs": 256, "pixel_seeds": 100, "pixel_workers": 64,
 }
 
 
@@ -70,6 +74,10 @@ class Parameters:
     pixel_steps: int
     pixel_envs: int
     pixel_seeds: tuple[int, ...]
+    pixel_downscale: int = 4
+    pixel_episode_steps: int = 0  # 0: the scenario's own episodes
+    pixel_workers: int = 2
+    claims_on_pixels: bool = False
     device: str = "cpu"
 
     def random_configs(self) -> list[RandomConfig]:
@@ -89,7 +97,8 @@ class Parameters:
             return []
         return [PixelPPOConfig(scenario=self.pixel_scenario, level=1, method=method, total_steps=self.pixel_steps,
                                n_envs=self.pixel_envs, lagrangian_lr=self.lagrangian_lr, seed=seed,
-                               device=self.device)
+                               downscale=self.pixel_downscale, episode_steps=self.pixel_episode_steps or None,
+                               workers=min(self.pixel_workers, self.pixel_envs), device=self.device)
                 for seed in self.pixel_seeds for method in self.pixel_methods]
 
 
@@ -103,6 +112,13 @@ def validate_parameters(**given: Any) -> Parameters:
         raise ParameterError(f"parameter 'heatmap_level' must be one of the levels run {list(levels)}, "
                              f"got {heatmap_level}")
     pixel_steps = check_int("pixel_steps", values["pixel_steps"], minimum=0, maximum=MAXIMA["pixel_steps"])
+    pixel_methods = tuple(check_subset("pixel_methods", values["pixel_methods"], PIXEL_METHODS))
+    pixel_seeds = _seeds("pixel_seeds", values["pixel_seeds"])
+    claims_on_pixels = check_bool("claims_on_pixels", values["claims_on_pixels"])
+    if claims_on_pixels and (pixel_steps == 0 or not set(COMPARED) <= set(pixel_methods) or len(pixel_seeds) < 3):
+        raise ParameterError(f"parameter 'claims_on_pixels' needs pixel_steps > 0, pixel_methods including "
+                             f"{list(COMPARED)} and at least 3 pixel_seeds; got pixel_steps={pixel_steps}, "
+                             f"pixel_methods={list(pixel_methods)}, {len(pixel_seeds)} seed(s)")
     return Parameters(
         profile=check_choice("profile", values["profile"], PROFILES),
         scenarios=tuple(check_subset("scenarios", values["scenarios"], SPECS)),
@@ -120,10 +136,14 @@ def validate_parameters(**given: Any) -> Parameters:
         cmdp_seeds=_seeds("cmdp_seeds", values["cmdp_seeds"]),
         lagrangian_lr=check_float("lagrangian_lr", values["lagrangian_lr"], minimum=1e-5, maximum=10.0),
         pixel_scenario=check_choice("pixel_scenario", values["pixel_scenario"], SPECS),
-        pixel_methods=tuple(check_subset("pixel_methods", values["pixel_methods"], PIXEL_METHODS)),
+        pixel_methods=pixel_methods,
         pixel_steps=pixel_steps,
         pixel_envs=check_int("pixel_envs", values["pixel_envs"], minimum=1, maximum=MAXIMA["pixel_envs"]),
-        pixel_seeds=_seeds("pixel_seeds", values["pixel_seeds"]),
+        pixel_seeds=pixel_seeds,
+        pixel_downscale=check_choice("pixel_downscale", values["pixel_downscale"], DOWNSCALES),
+        pixel_episode_steps=check_int("pixel_episode_steps", values["pixel_episode_steps"], minimum=0, maximum=525),
+        pixel_workers=check_int("pixel_workers", values["pixel_workers"], minimum=0, maximum=MAXIMA["pixel_workers"]),
+        claims_on_pixels=claims_on_pixels,
         device=check_device(values["device"]),
     )
 

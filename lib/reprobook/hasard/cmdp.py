@@ -15,19 +15,18 @@ time-indexed occupancies, so the learners can be checked against it.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
+from reprobook.hasard.penalties import METHODS, LagrangeMultiplier, Penalty, PenaltySettings, PIDLagrangian
 from reprobook.hasard.ppo_update import constrained_batch, gae, ppo_update
 
 __all__ = ["LavaGrid", "gae", "LagrangeMultiplier", "PIDLagrangian", "PPOConfig", "train_ppo",
            "optimal_constrained_return", "METHODS"]
 
-METHODS = ("ppo", "ppo_cost", "ppo_lag", "ppo_pid")
 MOVES = np.array([[0, 1], [0, -1], [-1, 0], [1, 0]])  # up, down, left, right as (dx, dy)
 
 
@@ -122,62 +121,13 @@ def optimal_constrained_return(grid: LavaGrid, budget: float | None) -> tuple[fl
     return float(rewards @ solution.x), float(costs @ solution.x)
 
 
-@dataclass
-class LagrangeMultiplier:
-    """PPO-Lagrangian: λ ← max(0, λ + lr (J_c − d)).
-
-    >>> multiplier = LagrangeMultiplier(budget=5.0, lr=0.01)
-    >>> [round(multiplier.update(cost), 3) for cost in (15.0, 15.0, 0.0)]
-    [0.1, 0.2, 0.15]
-    """
-
-    budget: float
-    lr: float = 0.01
-    value: float = 0.0
-
-    def update(self, episode_cost: float) -> float:
-        self.value = max(0.0, self.value + self.lr * (episode_cost - self.budget))
-        return self.value
-
-
-@dataclass
-class PIDLagrangian:
-    """PPO-PID (Stooke, Achiam and Abbeel 2020): λ = clip(kp·P + I + kd·D, 0, max_penalty).
-
-    P is the EMA of J_c − d (floored at 0), I accumulates ki·(J_c − d) (floored at 0), D is the rise of the
-    EMA of J_c over ``delay`` updates (floored at 0); both EMAs use factor ``ema``.
-    """
-
-    budget: float
-    kp: float = 0.1
-    ki: float = 0.01
-    kd: float = 0.01
-    delay: int = 10
-    ema: float = 0.95
-    max_penalty: float = 100.0
-
-    def __post_init__(self):
-        self.integral = 0.0
-        self.error_ema = 0.0
-        self.cost_ema = 0.0
-        self.history: deque[float] = deque([0.0] * self.delay, maxlen=self.delay)
-        self.value = 0.0
-
-    def update(self, episode_cost: float) -> float:
-        error = episode_cost - self.budget
-        self.integral = max(0.0, self.integral + self.ki * error)
-        self.error_ema = self.ema * self.error_ema + (1 - self.ema) * error
-        self.cost_ema = self.ema * self.cost_ema + (1 - self.ema) * episode_cost
-        derivative = max(0.0, self.cost_ema - self.history[0])
-        self.history.append(self.cost_ema)
-        raw = self.kp * max(0.0, self.error_ema) + self.integral + self.kd * derivative
-        self.value = float(min(max(raw, 0.0), self.max_penalty))
-        return self.value
-
-
 @dataclass(frozen=True)
 class PPOConfig:
-    """PPO and its constrained variants on :class:`LavaGrid` (tabular softmax policy, two critics)."""
+    """PPO and its constrained variants on :class:`LavaGrid` (tabular softmax policy, two critics).
+
+    Saute's policy and critics see the cell and whether the safety state is spent (z ≤ 0): with the
+    grid's whole-number costs that flag is all of z the policy can act on.
+    """
 
     method: str = "ppo_lag"
     budget: float = 1.0
@@ -192,6 +142,7 @@ class PPOConfig:
     lam: float = 0.95
     lagrangian_lr: float = 0.01
     penalty_scaling: float = 1.0
+    unsafe_reward: float = -0.1  # Saute's reward once the budget is spent (twice the step penalty)
     seed: int = 0
 
 
@@ -212,17 +163,24 @@ def _train_ppo(config: PPOConfig) -> pd.DataFrame:
     rng = np.random.default_rng(config.seed)
     grid = LavaGrid()
     n, horizon = config.n_envs, grid.horizon
-    logits = torch.zeros(grid.n_states, 4, requires_grad=True)
-    value = torch.zeros(grid.n_states, requires_grad=True)
-    cost_value = torch.zeros(grid.n_states, requires_grad=True)
+    saute = config.method == "ppo_saute"
+    n_inputs = grid.n_states * (2 if saute else 1)  # Saute: (cell, budget spent)
+    logits = torch.zeros(n_inputs, 4, requires_grad=True)
+    value = torch.zeros(n_inputs, requires_grad=True)
+    cost_value = torch.zeros(n_inputs, requires_grad=True)
     optimiser = torch.optim.Adam([logits, value, cost_value], lr=config.lr)
-    multiplier = (LagrangeMultiplier(config.budget, config.lagrangian_lr) if config.method == "ppo_lag"
-                  else PIDLagrangian(config.budget) if config.method == "ppo_pid" else None)
+    penalty = Penalty(PenaltySettings(config.method, config.budget, config.lagrangian_lr, config.penalty_scaling,
+                                      saute_gamma=1.0, unsafe_reward=config.unsafe_reward, gamma=config.gamma), n)
     x = np.full(n, grid.start[0])
     y = np.full(n, grid.start[1])
     clock = np.zeros(n, dtype=int)
     episode_reward, episode_cost = np.zeros(n), np.zeros(n)
     rows, steps = [], 0
+
+    def observed() -> np.ndarray:
+        state = grid.state_index(x, y)
+        return state + grid.n_states * (penalty.safety_inputs() <= 0) if saute else state
+
     for iteration in range(config.iterations):
         shape = (config.rollout, n)
         states, actions = np.zeros(shape, dtype=int), np.zeros(shape, dtype=int)
@@ -231,13 +189,14 @@ def _train_ppo(config: PPOConfig) -> pd.DataFrame:
         with torch.no_grad():
             probabilities = torch.softmax(logits, 1).numpy()
         for t in range(config.rollout):
-            state = grid.state_index(x, y)
+            state = observed()
             cumulative = probabilities[state].cumsum(1)
             action = np.minimum((rng.random(n)[:, None] > cumulative).sum(1), 3)
             x, y, reward, cost, at_goal = grid.step(x, y, action)
             clock += 1
             done = at_goal | (clock >= horizon)
-            states[t], actions[t], rewards[t], costs[t], dones[t] = state, action, reward, cost, done
+            states[t], actions[t], costs[t], dones[t] = state, action, cost, done
+            rewards[t] = penalty.shape(reward, cost)
             old_logp[t] = np.log(probabilities[state, action])
             episode_reward += reward
             episode_cost += cost
@@ -245,23 +204,19 @@ def _train_ppo(config: PPOConfig) -> pd.DataFrame:
             finished_cost += episode_cost[done].tolist()
             episode_reward[done], episode_cost[done], clock[done] = 0.0, 0.0, 0
             x[done], y[done] = grid.start
+            penalty.episodes_done(done)
         steps += config.rollout * n
         mean_cost = float(np.mean(finished_cost)) if finished_cost else np.nan
-        penalty = 0.0
-        if multiplier is not None and finished_cost:
-            penalty = multiplier.update(mean_cost)
-        elif multiplier is not None:
-            penalty = multiplier.value
+        lagrange = penalty.update(mean_cost)
         with torch.no_grad():
             values, cost_values = value.detach().numpy(), cost_value.detach().numpy()
-        last_state = grid.state_index(x, y)
-        shaped = rewards - config.penalty_scaling * costs if config.method == "ppo_cost" else rewards
-        batch = constrained_batch(states, actions, old_logp, shaped, costs, dones, values[states],
-                                  cost_values[states], values[last_state], cost_values[last_state], penalty,
+        last_state = observed()
+        batch = constrained_batch(states, actions, old_logp, rewards, costs, dones, values[states],
+                                  cost_values[states], values[last_state], cost_values[last_state], lagrange,
                                   config.gamma, config.lam)
         ppo_update(lambda state: (logits[state], value[state], cost_value[state]), optimiser, batch, rng,
-                   epochs=config.epochs, minibatches=config.minibatches, clip=config.clip)
+                   epochs=config.epochs, minibatches=config.minibatches, clip=config.clip, p3o=penalty.p3o_term())
         rows.append({"method": config.method, "seed": config.seed, "iteration": iteration, "steps": steps,
                      "episode_reward": float(np.mean(finished_reward)) if finished_reward else np.nan,
-                     "episode_cost": mean_cost, "lambda": penalty, "episodes": len(finished_cost)})
+                     "episode_cost": mean_cost, "lambda": lagrange, "episodes": len(finished_cost)})
     return pd.DataFrame(rows)

@@ -35,7 +35,7 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
     configs = params.pixel_configs()
     base = configs[0] if configs else PixelPPOConfig(scenario=params.pixel_scenario, n_envs=params.pixel_envs)
     envs = min(base.n_envs, PROBE_ENVS)
-    config = dataclasses.replace(base, n_envs=envs, total_steps=envs * base.rollout)
+    config = dataclasses.replace(base, n_envs=envs, workers=min(base.workers, envs), total_steps=envs * base.rollout)
     wall, cpu = time.perf_counter(), tree_cpu_seconds()
     # one rollout first (engines' start-up included), then one longer run sized to the time left, so
     # start-up is paid once per run as in the profile's cells, not once per rollout
@@ -50,7 +50,7 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
     random_steps = (len(params.scenarios) * len(params.levels) * params.random_episodes * params.random_max_steps)
     learner_steps = sum(c.total_steps for c in configs)
     notes = (f"The slice trained {config.method} on {config.scenario} with {envs} environment(s) (the profile runs "
-             f"{base.n_envs}), {config.rollout}-step rollouts and {config.epochs} epochs, engines' start-up included; "
+             f"{base.n_envs} over {base.workers} engine processes; the slice {config.workers}), {config.rollout}-step rollouts and {config.epochs} epochs, engines' start-up included; "
              "the projection counts the learner's and the random episodes' steps at that rate.")
     return Probe(units_done=done, wall_seconds=elapsed, cpu_seconds=used, device="cpu",
                  units_total=max(learner_steps + random_steps, done), cells=max(len(configs), 1),

@@ -6,6 +6,10 @@ computes every metric, control, guard and check from the experiments' frames: th
 of the constrained learners on the 5 × 5 LavaGrid (``run_cmdp``, a stand-in built to show the
 mechanism), random play on the scenarios (``run_random``), the pixel runs (``run_pixel``) and the
 published table. Properties of the published table are checks, not claims.
+
+Claims c2–c5 compare the constrained learners. With ``claims_on_pixels`` (a profile setting, fixed
+before anything runs) they are judged on the pixel runs on a HASARD scenario (``miniature``
+evidence); without it, on the LavaGrid (``stand-in``). Both metric sets are always computed.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ import pandas as pd
 
 from reprobook import claims
 
-__all__ = ["build_ledger", "claim_results", "published_facts", "per_seed_final", "FINAL_ITERATIONS"]
+__all__ = ["build_ledger", "claim_results", "published_facts", "per_seed_final", "FINAL_ITERATIONS", "COMPARED"]
 
 FINAL_ITERATIONS = 20  # a learner's final reward and cost: the mean over its last iterations
 FIRST_ITERATIONS = 5  # the noise floor: the same learner's first iterations (a uniform random policy)
+#: the learners c2–c5 compare; the learned guard covers these (Saute and P3O are shown, not judged)
+COMPARED = ("ppo", "ppo_cost", "ppo_lag", "ppo_pid")
 AGENTS = ("PPO", "PPOCost", "PPOLag", "PPOSaute", "PPOPID", "P3O")
 HUMAN_SCENARIOS = ("armament_burden", "volcanic_venture")  # where the paper says humans beat every agent
 ABBREVIATION = {"armament_burden": "AB", "volcanic_venture": "VV", "remedy_rush": "RR",
@@ -60,56 +66,64 @@ def published_facts(published: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def build_ledger(profile: str, published: pd.DataFrame) -> claims.Ledger:
+def build_ledger(profile: str, published: pd.DataFrame, claims_on_pixels: bool = False,
+                 pixel_scenario: str = "collateral_damage") -> claims.Ledger:
     """The hasard claims and checks, fixed before any of our results is seen."""
     facts = published_facts(published)
     lag = published[(published.method == "PPOLag") & (published.level == 1)].set_index("scenario")
-    lavagrid = ("measured on the 5 × 5 LavaGrid, a constrained MDP built to show the mechanism, not on "
-                "the scenarios; per seed, the mean of the last iterations")
+    if claims_on_pixels:
+        source, evidence, learned = "pixel", claims.MINIATURE, ("pixel_ppo_learned",)
+        where_measured = (f"measured from pixels on {ABBREVIATION[pixel_scenario]} L1 at a miniature scale; per seed, "
+                    "the mean of the last fifth of the rollouts")
+        why = "the pixel learners need the paper profile's steps and seeds"
+    else:
+        source, evidence, learned = "cmdp", claims.STAND_IN, ("cmdp_learned",)
+        where_measured = ("measured on the 5 × 5 LavaGrid, a constrained MDP built to show the mechanism, not on "
+                    "the scenarios (they are judged from pixels at the paper profile); per seed, the mean of "
+                    "the last iterations")
+        why = "the smoke profile trains for a few iterations only"
     ledger_claims = [
         claims.Claim(
             "c2_ppo_breaks_budget",
             "Unconstrained PPO ignores the cost and breaks the budget.",
             paper=(f"PPO cost {facts['ppo_ratio_low']:.2f}× ({facts['ppo_ratio_low_where']}) to "
                    f"{facts['ppo_ratio_high']:.1f}× ({facts['ppo_ratio_high_where']}) the budget"),
-            source="results figures (published table)", metric="cmdp_ppo_cost_over_budget",
-            rule=claims.AtLeast(1.5), evidence=claims.STAND_IN,
-            controls=(claims.Control("cmdp_lag_cost_over_budget", "PPO-Lagrangian"),),
-            guards=("cmdp_learned",), testable_in=("book", "paper"),
-            why_untestable="the smoke profile trains for a few iterations only",
-            notes="cost / budget; " + lavagrid),
+            source="results figures (published table)", metric=f"{source}_ppo_cost_over_budget",
+            rule=claims.AtLeast(1.5), evidence=evidence,
+            controls=(claims.Control(f"{source}_lag_cost_over_budget", "PPO-Lagrangian"),),
+            guards=learned, testable_in=("book", "paper"), why_untestable=why,
+            notes="cost / budget; " + where_measured),
         claims.Claim(
             "c3_lagrangian_tracks_budget",
             "PPO-Lagrangian keeps the episode cost near the budget.",
             paper=", ".join(f"{ABBREVIATION[s]} {lag.cost[s]:.2f} / {lag.budget[s]:g}"
                             for s in ("armament_burden", "volcanic_venture", "remedy_rush")) + " (L1)",
-            source="results figures (published table)", metric="cmdp_lag_cost_over_budget",
-            rule=claims.Between(0.8, 1.2), evidence=claims.STAND_IN,
-            controls=(claims.Control("cmdp_ppo_cost_over_budget", "unconstrained PPO"),),
-            guards=("cmdp_learned",), testable_in=("book", "paper"),
-            why_untestable="the smoke profile trains for a few iterations only",
-            notes="cost / budget; " + lavagrid),
+            source="results figures (published table)", metric=f"{source}_lag_cost_over_budget",
+            rule=claims.Between(0.8, 1.2), evidence=evidence,
+            controls=(claims.Control(f"{source}_ppo_cost_over_budget", "unconstrained PPO"),),
+            guards=learned, testable_in=("book", "paper"), why_untestable=why,
+            notes="cost / budget; " + where_measured),
         claims.Claim(
             "c4_pid_within_budget",
             "PPO-PID stays within a few per cent of the budget.",
             paper=f"max excess {facts['pid_max_excess']:+.1%} ({facts['pid_max_excess_where']})",
-            source="results figures (published table)", metric="cmdp_pid_excess", rule=claims.AtMost(0.16),
-            evidence=claims.STAND_IN,
-            controls=(claims.Control("cmdp_ppo_excess", "unconstrained PPO"),),
-            guards=("cmdp_learned",), testable_in=("book", "paper"),
-            why_untestable="the smoke profile trains for a few iterations only",
-            notes="(cost − budget) / budget; " + lavagrid),
+            source="results figures (published table)", metric=f"{source}_pid_excess", rule=claims.AtMost(0.16),
+            evidence=evidence,
+            controls=(claims.Control(f"{source}_ppo_excess", "unconstrained PPO"),),
+            guards=learned, testable_in=("book", "paper"), why_untestable=why,
+            notes="(cost − budget) / budget; " + where_measured),
         claims.Claim(
             "c5_penalty_overconservative",
             "A fixed cost penalty (PPO-Cost) is over-conservative: it gives up reward a Lagrangian keeps.",
             paper=f"PPO-Cost below PPO-Lag in reward in {facts['cost_below_lag_reward']} of {facts['settings']} "
                   "settings",
-            source="results figures (published table)", metric="cmdp_cost_minus_lag_reward",
-            rule=claims.AtMost(-0.05), evidence=claims.STAND_IN,
-            controls=(claims.Control("cmdp_ppo_minus_lag_reward", "unconstrained PPO"),),
-            guards=("cmdp_learned",), testable_in=("book", "paper"),
-            why_untestable="the smoke profile trains for a few iterations only",
-            notes="reward of PPO-Cost − PPO-Lag, paired by seed (penalty scaling 1); " + lavagrid),
+            source="results figures (published table)", metric=f"{source}_cost_minus_lag_reward",
+            rule=claims.AtMost(-0.05), evidence=evidence,
+            controls=(claims.Control(f"{source}_ppo_minus_lag_reward", "unconstrained PPO"),),
+            guards=learned, testable_in=("book", "paper"), why_untestable=why,
+            notes=(("(reward of PPO-Cost − PPO-Lag) / |PPO-Lag reward|" if claims_on_pixels
+                    else "reward of PPO-Cost − PPO-Lag") + ", paired by seed (the scenario's penalty scaling); "
+                   + where_measured)),
         claims.Claim(
             "c7_pixel_lagrangian_lowers_cost",
             "From pixels, PPO-Lagrangian incurs markedly less cost than PPO.",
@@ -136,24 +150,27 @@ def build_ledger(profile: str, published: pd.DataFrame) -> claims.Ledger:
                          headline=("c2_ppo_breaks_budget", "c3_lagrangian_tracks_budget"))
 
 
-def per_seed_final(curves: pd.DataFrame, last: int = FINAL_ITERATIONS) -> pd.DataFrame:
+def per_seed_final(curves: pd.DataFrame, last: int = FINAL_ITERATIONS, first: int = FIRST_ITERATIONS,
+                   order: str = "iteration") -> pd.DataFrame:
     """Per method and seed: final reward and cost (mean over the last ``last`` iterations) and the
-    reward of the first iterations (the uniform initial policy: the noise floor)."""
+    reward of the first ``first`` iterations (the uniform initial policy: the noise floor)."""
     rows = []
-    for (method, seed), frame in curves.sort_values("iteration").groupby(["method", "seed"]):
+    for (method, seed), frame in curves.sort_values(order).groupby(["method", "seed"]):
         rows.append({"method": method, "seed": seed,
                      "reward": float(frame.episode_reward.tail(last).mean()),
                      "cost": float(frame.episode_cost.tail(last).mean()),
-                     "first_reward": float(frame.episode_reward.head(FIRST_ITERATIONS).mean())})
+                     "first_reward": float(frame.episode_reward.head(first).mean())})
     return pd.DataFrame(rows, columns=["method", "seed", "reward", "cost", "first_reward"])
 
 
-def _paired(final: pd.DataFrame, first: str, second: str, column: str) -> list[float] | None:
+def _paired(final: pd.DataFrame, first: str, second: str, column: str, relative: bool = False) -> list[float] | None:
+    """Per seed, ``first − second`` (divided by |second| when ``relative``); None if either is missing."""
     table = final.pivot(index="seed", columns="method", values=column)
     if first not in table or second not in table:
         return None
     both = table[[first, second]].dropna()
-    return list(both[first] - both[second])
+    difference = both[first] - both[second]
+    return list(difference / both[second].abs() if relative else difference)
 
 
 def _method(final: pd.DataFrame, method: str, column: str) -> list[float] | None:
@@ -162,6 +179,8 @@ def _method(final: pd.DataFrame, method: str, column: str) -> list[float] | None
 
 
 def _learned_guard(final: pd.DataFrame) -> claims.Guard:
+    """Every compared learner in ``final`` ends above its own initial uniform policy."""
+    final = final[final.method.isin(COMPARED)]
     below = final[~(final.reward > final.first_reward)]
     reason = ", ".join(f"{row.method} seed {row.seed} ({row.reward:.3g} ≤ {row.first_reward:.3g})"
                        for row in below.itertuples())
@@ -203,22 +222,47 @@ def _pixel_results(pixel: pd.DataFrame | None, random_table: pd.DataFrame, scena
     return out
 
 
+def _learner_metrics(final: pd.DataFrame, budget: float, source: str, relative: bool) -> dict[str, Any]:
+    """c2–c5's metrics and controls from per-seed final rewards and costs (``source``: cmdp or pixel)."""
+    results: dict[str, Any] = {}
+    for method, key in (("ppo", "ppo"), ("ppo_lag", "lag")):
+        values = _method(final, method, "cost")
+        results[f"{source}_{key}_cost_over_budget"] = (None if values is None or budget <= 0
+                                                       else [v / budget for v in values])
+    for method, key in (("ppo_pid", "pid"), ("ppo", "ppo")):
+        values = _method(final, method, "cost")
+        results[f"{source}_{key}_excess"] = None if values is None or budget <= 0 else [(v - budget) / budget
+                                                                                        for v in values]
+    for method, key in (("ppo_cost", "cost"), ("ppo", "ppo")):
+        results[f"{source}_{key}_minus_lag_reward"] = _paired(final, method, "ppo_lag", "reward", relative)
+    return results
+
+
+def _pixel_learners(pixel: pd.DataFrame | None) -> dict[str, Any]:
+    """c2–c5 judged from pixels: per seed, the last fifth of the rollouts; PPO must beat its start."""
+    if pixel is None or not len(pixel) or "budget" not in pixel:
+        out = _learner_metrics(pd.DataFrame(columns=["method", "seed", "reward", "cost", "first_reward"]), 1.0,
+                               "pixel", relative=True)
+        out["pixel_ppo_learned"] = claims.guard(False, "no pixel run")
+        return out
+    ordered = pixel.assign(iteration=pixel.groupby(["method", "seed"]).cumcount())
+    rollouts = int(ordered.groupby(["method", "seed"]).size().min())
+    window = max(1, rollouts // 5)
+    final = per_seed_final(ordered, last=window, first=window)
+    out = _learner_metrics(final, float(pixel.budget.iloc[0]), "pixel", relative=True)
+    ppo = final[final.method == "ppo"]
+    out["pixel_ppo_learned"] = (_learned_guard(ppo) if len(ppo)
+                                else claims.guard(False, "PPO was not run from pixels"))
+    return out
+
+
 def claim_results(curves: pd.DataFrame, budget: float, random_table: pd.DataFrame, published: pd.DataFrame,
                   pixel: pd.DataFrame | None = None, pixel_scenario: str = "collateral_damage") -> dict[str, Any]:
     """Every number the ledger reads (per seed where learners are compared)."""
     final = per_seed_final(curves)
-    results: dict[str, Any] = {}
-    for method, key in (("ppo", "ppo"), ("ppo_lag", "lag")):
-        values = _method(final, method, "cost")
-        results[f"cmdp_{key}_cost_over_budget"] = (None if values is None or budget <= 0
-                                                   else [v / budget for v in values])
-    for method, key in (("ppo_pid", "pid"), ("ppo", "ppo")):
-        values = _method(final, method, "cost")
-        results[f"cmdp_{key}_excess"] = None if values is None or budget <= 0 else [(v - budget) / budget
-                                                                                    for v in values]
-    results["cmdp_cost_minus_lag_reward"] = _paired(final, "ppo_cost", "ppo_lag", "reward")
-    results["cmdp_ppo_minus_lag_reward"] = _paired(final, "ppo", "ppo_lag", "reward")
+    results: dict[str, Any] = _learner_metrics(final, budget, "cmdp", relative=False)
     results["cmdp_learned"] = _learned_guard(final)
+    results.update(_pixel_learners(pixel))
     results.update(_pixel_results(pixel, random_table, pixel_scenario))
     facts = published_facts(published)
     results["published_ppo_over_budget_share"] = facts["ppo_over_budget_share"]

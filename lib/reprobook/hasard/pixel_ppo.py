@@ -1,13 +1,18 @@
-"""PPO and PPO-Lagrangian from pixels on one HASARD scenario (paper §4, at illustrative scale).
+"""The six baselines from pixels on one HASARD scenario (paper §4, at a miniature scale).
 
 A small convolutional actor with reward and cost critics over grey, downscaled frames; the joint
-simplified action is one categorical. Environments step in this process (the learner dominates the
-wall time at this size). λ follows :class:`reprobook.hasard.cmdp.LagrangeMultiplier` on the mean
-cost of the episodes finished in each rollout.
+simplified action is one categorical. The environments step in a :class:`~reprobook.hasard.vec_env.VecHasardEnv`
+(``workers`` processes; 0 steps them here), the learner's network runs on one torch thread (more
+threads only spin on a shared 2-core machine) and its cost handling is
+:class:`~reprobook.hasard.penalties.Penalty` (PPO, PPO-Cost, PPO-Lag, PPO-PID, PPO-Saute, P3O), the same
+as the LavaGrid learner's. Saute's safety state is an extra input beside the frame. With
+``episode_steps`` set, episodes are cut at that many steps and the budget scales with the length
+(d × episode_steps / 525). Each row reports the process tree's CPU seconds so far (engines included).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -16,13 +21,19 @@ import pandas as pd
 import torch
 from torch import nn
 
+from reprobook.benchmark import tree_cpu_seconds
 from reprobook.devices import torch_device
-from reprobook.hasard.cmdp import LagrangeMultiplier
-from reprobook.hasard.env import HasardEnv
+from reprobook.hasard.penalties import METHODS, Penalty, PenaltySettings
 from reprobook.hasard.ppo_update import constrained_batch, ppo_update
 from reprobook.hasard.scenarios import SPECS
+from reprobook.hasard.vec_env import VecConfig, VecHasardEnv
 
-__all__ = ["PixelPPOConfig", "train_pixel_ppo", "ActorCritic"]
+__all__ = ["PixelPPOConfig", "train_pixel_ppo", "ActorCritic", "EPISODE_STEPS", "UNSAFE_REWARD"]
+
+EPISODE_STEPS = 525  # 2,100 tics at frame-skip 4
+#: Saute's reward once the budget is spent, per scenario (the paper's settings)
+UNSAFE_REWARD = {"armament_burden": -0.005, "collateral_damage": -0.1, "detonators_dilemma": -0.01,
+                 "precipice_plunge": -0.7, "remedy_rush": -0.025, "volcanic_venture": -0.01}
 
 
 @dataclass(frozen=True)
@@ -41,104 +52,148 @@ class PixelPPOConfig:
     lam: float = 0.95
     entropy: float = 0.01
     lagrangian_lr: float = 0.01
-    budget: float | None = None  # None: the scenario's budget
-    downscale: int = 2
+    budget: float | None = None  # None: the scenario's budget (scaled to episode_steps)
+    downscale: int = 4
+    episode_steps: int | None = None  # None: the scenario's own episodes
+    workers: int = 0
     seed: int = 0
     device: str = "cpu"  # auto | cpu | cuda (reprobook.devices); the engines always run on the CPU
 
+    @property
+    def episode_budget(self) -> float:
+        """The cost budget of one episode as this run cuts them."""
+        if self.budget is not None:
+            return self.budget
+        scale = 1.0 if self.episode_steps is None else min(self.episode_steps, EPISODE_STEPS) / EPISODE_STEPS
+        return SPECS[self.scenario].budget * scale
+
 
 class ActorCritic(nn.Module):
-    """Conv encoder (1 × 60 × 80 grey) → policy logits, reward value, cost value."""
+    """Conv encoder over a grey frame (+ ``extra`` scalar inputs) → policy logits, reward value, cost value.
 
-    def __init__(self, shape: tuple[int, int, int], n_actions: int):
+    Frames of 60 rows or more take an 8/4, 4/2 kernel/stride encoder, smaller ones a 4/2, 3/2 one.
+    """
+
+    def __init__(self, shape: tuple[int, int, int], n_actions: int, extra: int = 0):
         super().__init__()
-        self.encoder = nn.Sequential(nn.Conv2d(shape[0], 16, 8, stride=4), nn.ReLU(),
-                                     nn.Conv2d(16, 32, 4, stride=2), nn.ReLU(), nn.Flatten())
+        (k1, s1, k2, s2) = (8, 4, 4, 2) if shape[1] >= 60 else (4, 2, 3, 2)
+        self.encoder = nn.Sequential(nn.Conv2d(shape[0], 16, k1, stride=s1), nn.ReLU(),
+                                     nn.Conv2d(16, 32, k2, stride=s2), nn.ReLU(), nn.Flatten())
         with torch.no_grad():
             size = self.encoder(torch.zeros(1, *shape)).shape[1]
-        self.body = nn.Sequential(nn.Linear(size, 128), nn.ReLU())
+        self.extra = extra
+        self.body = nn.Sequential(nn.Linear(size + extra, 128), nn.ReLU())
         self.policy, self.value, self.cost_value = nn.Linear(128, n_actions), nn.Linear(128, 1), nn.Linear(128, 1)
 
-    def forward(self, obs: torch.Tensor):
-        hidden = self.body(self.encoder(obs.float() / 255.0))
+    def forward(self, obs: torch.Tensor, extra: torch.Tensor | None = None):
+        features = self.encoder(obs.float() / 255.0)
+        if self.extra:
+            features = torch.cat([features, extra.reshape(len(features), self.extra)], 1)
+        hidden = self.body(features)
         return self.policy(hidden), self.value(hidden).squeeze(-1), self.cost_value(hidden).squeeze(-1)
 
 
 def train_pixel_ppo(config: PixelPPOConfig) -> pd.DataFrame:
-    """Train; one row per rollout with the mean reward/cost of finished episodes, λ and the sample rate."""
-    if config.method not in ("ppo", "ppo_lag"):
-        raise ValueError(f"method must be 'ppo' or 'ppo_lag', got {config.method!r}")
+    """Train; one row per rollout with the mean reward/cost of finished episodes, λ, rates and tree CPU."""
+    if config.method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {config.method!r}")
     threads = torch.get_num_threads()
-    torch.set_num_threads(min(2, threads))
+    torch.set_num_threads(1)
     try:
         return _train(config)
     finally:
         torch.set_num_threads(threads)
 
 
+class _Inputs:
+    """Frames, plus Saute's safety state as a second input: what the network's forward takes."""
+
+    def __init__(self, frames: torch.Tensor, safety: torch.Tensor | None):
+        self.frames, self.safety = frames, safety
+
+    def __getitem__(self, index):
+        return _Inputs(self.frames[index], None if self.safety is None else self.safety[index])
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def to(self, device):
+        return _Inputs(self.frames.to(device), None if self.safety is None else self.safety.to(device))
+
+
 def _train(config: PixelPPOConfig) -> pd.DataFrame:
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     spec = SPECS[config.scenario]
-    budget = spec.budget if config.budget is None else config.budget
-    envs = [HasardEnv(config.scenario, config.level, grey=True, downscale=config.downscale)
-            for _ in range(config.n_envs)]
-    nvec = spec.nvec
-    obs = np.stack([env.reset(seed=config.seed * 10_000 + index)[0] for index, env in enumerate(envs)])
+    envs = VecHasardEnv(VecConfig(config.scenario, config.level, config.n_envs, config.downscale,
+                                  max_episode_steps=config.episode_steps, seed=config.seed), workers=config.workers)
     device = torch.device(torch_device(config.device))
-    model = ActorCritic(obs.shape[1:], spec.n_joint_actions).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-    multiplier = LagrangeMultiplier(budget, config.lagrangian_lr) if config.method == "ppo_lag" else None
-    episode_reward, episode_cost = np.zeros(config.n_envs), np.zeros(config.n_envs)
-    episodes_started = np.full(config.n_envs, 1)
-    rows, steps, started = [], 0, time.perf_counter()
+    penalty = Penalty(PenaltySettings(config.method, config.episode_budget, config.lagrangian_lr,
+                                      spec.penalty_scaling, unsafe_reward=UNSAFE_REWARD[config.scenario],
+                                      gamma=config.gamma), config.n_envs)
+    rows, steps, started, cpu_started = [], 0, time.perf_counter(), tree_cpu_seconds()
     shape = (config.rollout, config.n_envs)
     try:
+        obs = envs.reset()
+        model = ActorCritic(obs.shape[1:], spec.n_joint_actions, extra=int(penalty.observes_safety)).to(device)
+        optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+
+        def evaluate(frames: np.ndarray, safety: np.ndarray | None):
+            extra = None if safety is None else torch.as_tensor(safety, dtype=torch.float32, device=device)
+            return model(torch.as_tensor(frames, device=device), extra)
+
         while steps < config.total_steps:
             observations = np.zeros(shape + obs.shape[1:], dtype=np.uint8)
+            safety_inputs = np.zeros(shape) if penalty.observes_safety else None
             actions, logps = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.float32)
             rewards, costs, dones = np.zeros(shape), np.zeros(shape), np.zeros(shape)
             values, cost_values = np.zeros(shape), np.zeros(shape)
             finished_reward, finished_cost = [], []
             for t in range(config.rollout):
+                safety = penalty.safety_inputs()
                 with torch.no_grad():
-                    logits, value, cost_value = model(torch.as_tensor(obs, device=device))
+                    logits, value, cost_value = evaluate(obs, safety)
                     distribution = torch.distributions.Categorical(logits=logits)
                     action = distribution.sample()
+                envs.step_async(action.cpu().numpy())  # the engines step while the rollout is written down
                 observations[t], actions[t] = obs, action.cpu().numpy()
+                if safety_inputs is not None:
+                    safety_inputs[t] = safety
                 logps[t] = distribution.log_prob(action).cpu().numpy()
                 values[t], cost_values[t] = value.cpu().numpy(), cost_value.cpu().numpy()
-                for index, env in enumerate(envs):
-                    joint = np.unravel_index(int(actions[t, index]), nvec)
-                    frame, reward, terminated, truncated, info = env.step(joint)
-                    rewards[t, index], costs[t, index] = reward, info["cost"]
-                    episode_reward[index] += reward
-                    episode_cost[index] += info["cost"]
-                    if terminated or truncated:
-                        dones[t, index] = 1.0
-                        finished_reward.append(episode_reward[index])
-                        finished_cost.append(episode_cost[index])
-                        episode_reward[index] = episode_cost[index] = 0.0
-                        frame, _ = env.reset(seed=config.seed * 10_000 + int(episodes_started.sum()) * 97 + index)
-                        episodes_started[index] += 1
-                    obs[index] = frame
+                result = envs.step_wait()
+                rewards[t] = penalty.shape(result.reward, result.cost)
+                costs[t], dones[t] = result.cost, result.done
+                penalty.episodes_done(result.done)
+                finished_reward += result.episode_reward[result.done].tolist()
+                finished_cost += result.episode_cost[result.done].tolist()
+                obs = result.obs
             steps += config.rollout * config.n_envs
             with torch.no_grad():
-                _, last_value, last_cost_value = model(torch.as_tensor(obs, device=device))
+                _, last_value, last_cost_value = evaluate(obs, penalty.safety_inputs())
             mean_cost = float(np.mean(finished_cost)) if finished_cost else np.nan
-            penalty = 0.0
-            if multiplier is not None:
-                penalty = multiplier.update(mean_cost) if finished_cost else multiplier.value
+            lagrange = penalty.update(mean_cost)
             batch = constrained_batch(observations, actions, logps, rewards, costs, dones, values, cost_values,
-                                      last_value.cpu().numpy(), last_cost_value.cpu().numpy(), penalty, config.gamma,
-                                      config.lam).to(device)
-            ppo_update(model, optimiser, batch, rng, epochs=config.epochs, minibatches=config.minibatches,
-                       clip=config.clip, entropy=config.entropy, max_grad_norm=0.5)
+                                      last_value.cpu().numpy(), last_cost_value.cpu().numpy(), lagrange, config.gamma,
+                                      config.lam)
+            if safety_inputs is not None:
+                batch = dataclasses.replace(batch, inputs=_Inputs(batch.inputs, torch.as_tensor(
+                    safety_inputs.reshape(-1), dtype=torch.float32)))
+            ppo_update(lambda inputs: _forward(model, inputs), optimiser, batch.to(device), rng,
+                       epochs=config.epochs, minibatches=config.minibatches, clip=config.clip,
+                       entropy=config.entropy, max_grad_norm=0.5, p3o=penalty.p3o_term())
             rows.append({"method": config.method, "seed": config.seed, "steps": steps,
                          "episode_reward": float(np.mean(finished_reward)) if finished_reward else np.nan,
-                         "episode_cost": mean_cost, "lambda": penalty, "episodes": len(finished_cost),
-                         "samples_per_s": steps / (time.perf_counter() - started)})
+                         "episode_cost": mean_cost, "lambda": lagrange, "episodes": len(finished_cost),
+                         "budget": config.episode_budget,
+                         "samples_per_s": steps / (time.perf_counter() - started),
+                         "tree_cpu_s": tree_cpu_seconds() - cpu_started})
     finally:
-        for env in envs:
-            env.close()
+        envs.close()
     return pd.DataFrame(rows)
+
+
+def _forward(model: ActorCritic, inputs):
+    if isinstance(inputs, _Inputs):
+        return model(inputs.frames, inputs.safety)
+    return model(inputs)

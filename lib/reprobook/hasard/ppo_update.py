@@ -1,9 +1,10 @@
 """The one clipped-PPO update with reward and cost critics, shared by the tabular and the pixel learner.
 
 Both learners collect a (T, N) rollout, turn rewards and costs into GAE advantages, mix them with
-the current penalty λ as (A_r − λ A_c) / (1 + λ) (PPO-Lagrangian and PPO-PID; λ = 0 for PPO and
-PPO-Cost, whose penalty is already in the reward), and take ``epochs`` passes of minibatch clipped
-policy-gradient steps with two value regressions. Only the network differs: ``forward(inputs)``
+the current penalty λ as (A_r − λ A_c) / (1 + λ) (PPO-Lagrangian and PPO-PID; λ = 0 for PPO,
+PPO-Cost and Saute, whose penalty is already in the reward, and for P3O), and take ``epochs`` passes
+of minibatch clipped policy-gradient steps with two value regressions; P3O adds
+κ·max(0, L_C^clip + gap) with the pessimistic clipped surrogate L_C^clip of the centred cost advantage. Only the network differs: ``forward(inputs)``
 returns (logits, reward value, cost value) for a batch of inputs (state indices or frames).
 
 >>> import torch
@@ -61,10 +62,12 @@ class RolloutBatch:
     advantages: torch.Tensor
     returns: torch.Tensor
     cost_returns: torch.Tensor
+    cost_advantages: torch.Tensor | None = None  # centred, for P3O's cost surrogate
 
     def to(self, device: torch.device | str) -> RolloutBatch:
         """The same batch on ``device`` (no copy when it is already there)."""
-        return RolloutBatch(*(getattr(self, field.name).to(device) for field in dataclasses.fields(self)))
+        return RolloutBatch(*(None if getattr(self, field.name) is None else getattr(self, field.name).to(device)
+                              for field in dataclasses.fields(self)))
 
 
 def constrained_batch(inputs: np.ndarray, actions: np.ndarray, old_logp: np.ndarray, rewards: np.ndarray,
@@ -84,13 +87,20 @@ def constrained_batch(inputs: np.ndarray, actions: np.ndarray, old_logp: np.ndar
         inputs=torch.as_tensor(np.asarray(inputs).reshape((-1,) + np.asarray(inputs).shape[2:])),
         actions=torch.as_tensor(np.asarray(actions).reshape(-1), dtype=torch.int64),
         old_logp=flat(old_logp), advantages=(mixed - mixed.mean()) / (mixed.std() + 1e-8),
-        returns=flat(advantages + values), cost_returns=flat(cost_advantages + cost_values))
+        returns=flat(advantages + values), cost_returns=flat(cost_advantages + cost_values),
+        cost_advantages=flat(cost_advantages - cost_advantages.mean()))
 
 
 def ppo_update(forward: Forward, optimiser: torch.optim.Optimizer, batch: RolloutBatch, rng: np.random.Generator,
                *, epochs: int, minibatches: int, clip: float, entropy: float = 0.0,
-               max_grad_norm: float | None = None) -> None:
-    """``epochs`` passes of clipped-PPO minibatch steps (policy, reward critic, cost critic)."""
+               max_grad_norm: float | None = None, p3o: tuple[float, float] = (0.0, 0.0)) -> None:
+    """``epochs`` passes of clipped-PPO minibatch steps (policy, reward critic, cost critic).
+
+    ``p3o`` is (κ, (1 − γ)(J_c − d)); κ > 0 adds P3O's penalty on the clipped cost surrogate.
+    """
+    kappa, gap = p3o
+    if kappa and batch.cost_advantages is None:
+        raise ValueError("P3O needs the batch's cost advantages (build it with constrained_batch)")
     parameters = [p for group in optimiser.param_groups for p in group["params"]]
     for _ in range(epochs):
         for index in torch.as_tensor(rng.permutation(len(batch.actions)), device=batch.actions.device).chunk(minibatches):
@@ -103,6 +113,10 @@ def ppo_update(forward: Forward, optimiser: torch.optim.Optimizer, batch: Rollou
                     + 0.5 * ((cost_value - batch.cost_returns[index]) ** 2).mean())
             if entropy:
                 loss = loss - entropy * distribution.entropy().mean()
+            if kappa:
+                cost_advantage = batch.cost_advantages[index]
+                surrogate = torch.max(ratio * cost_advantage, ratio.clamp(1 - clip, 1 + clip) * cost_advantage).mean()
+                loss = loss + kappa * torch.relu(surrogate + gap)
             optimiser.zero_grad()
             loss.backward()
             if max_grad_norm is not None:
