@@ -21,7 +21,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from reprobook.hasard.penalties import METHODS, LagrangeMultiplier, Penalty, PenaltySettings, PIDLagrangian
+from reprobook.hasard.penalties import (
+    METHODS,
+    TOLERANCE,
+    LagrangeMultiplier,
+    Penalty,
+    PenaltySettings,
+    PIDLagrangian,
+)
 from reprobook.hasard.ppo_update import constrained_batch, gae, ppo_update
 
 __all__ = ["LavaGrid", "gae", "LagrangeMultiplier", "PIDLagrangian", "PPOConfig", "train_ppo",
@@ -179,7 +186,7 @@ def _train_ppo(config: PPOConfig) -> pd.DataFrame:
 
     def observed() -> np.ndarray:
         state = grid.state_index(x, y)
-        return state + grid.n_states * (penalty.safety_inputs() <= 0) if saute else state
+        return state + grid.n_states * (penalty.safety_inputs() <= TOLERANCE) if saute else state
 
     for iteration in range(config.iterations):
         shape = (config.rollout, n)

@@ -131,7 +131,7 @@ def build_ledger(profile: str, published: pd.DataFrame, claims_on_pixels: bool =
             metric="pixel_lag_vs_ppo_cost", rule=claims.AtMost(-0.25), evidence=claims.MINIATURE,
             controls=(claims.Control("pixel_ppo_seed_vs_seed_cost", "a second PPO seed"),),
             guards=("pixel_learned",), testable_in=("paper",),
-            why_untestable="the book run trains one seed for a few 10⁴ steps, a tiny fraction of the paper's "
+            why_untestable="the book run trains one seed for a few thousand steps, a tiny fraction of the paper's "
                            "5 × 10⁸; judged only at the paper profile",
             notes="(PPO-Lag − PPO) / PPO final episode cost, paired by seed"),
     ]

@@ -25,14 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["METHODS", "PUBLISHED_NAMES", "LagrangeMultiplier", "PIDLagrangian", "PenaltySettings", "Penalty",
+__all__ = ["METHODS", "TOLERANCE", "LagrangeMultiplier", "PIDLagrangian", "PenaltySettings", "Penalty",
            "SafetyState"]
 
 TOLERANCE = 1e-9  # a safety state this close to 0 is spent
 METHODS = ("ppo", "ppo_cost", "ppo_lag", "ppo_pid", "ppo_saute", "p3o")
-#: the names of the paper's result table
-PUBLISHED_NAMES = {"ppo": "PPO", "ppo_cost": "PPOCost", "ppo_lag": "PPOLag", "ppo_saute": "PPOSaute",
-                   "ppo_pid": "PPOPID", "p3o": "P3O"}
 
 
 @dataclass
