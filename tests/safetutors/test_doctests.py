@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["taxonomy", "problems", "students", "tutors", "judges", "metrics", "mrbench", "userdata",
-           "chapter"]
+           "chapter", "labels", "endpoint", "ledger"]
 
 
 @pytest.mark.parametrize("name", MODULES)

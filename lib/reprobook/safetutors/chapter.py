@@ -20,12 +20,15 @@ from plotly.subplots import make_subplots
 from reprobook import params as checks
 from reprobook.devices import check_device
 from reprobook.lm import ModelNotPrepared, prepared_model_path
+from reprobook.safetutors.endpoint import USE_MAX_NEW_TOKENS
 from reprobook.safetutors.experiments import (
     CalibrationConfig,
+    CompetenceConfig,
     ItemSetConfig,
     ModelJudgeConfig,
     MRBenchConfig,
     TutorConfig,
+    UserDataConfig,
 )
 from reprobook.safetutors.metrics import (
     agreement,
@@ -57,6 +60,8 @@ __all__ = [
     "judge_table",
     "behaviour_table",
     "transcript",
+    "competence_configs",
+    "user_data_configs",
 ]
 
 TUTORS = CONTROLS + ("smollm2", "endpoint", "stub")
@@ -99,11 +104,32 @@ class ChapterParams:
     endpoint_url: str
     endpoint_model: str
     device: str = "cpu"
+    tutor_sizes_b: tuple[tuple[str, float], ...] = (("smollm2", 0.135),)
+    user_data: str = ""
+    user_max_items: int = 0
+    endpoint_max_tokens: int | str | None = USE_MAX_NEW_TOKENS
+    endpoint_temperature: float | None = 0.0
+    endpoint_concurrency: int = 4
     notes: tuple[str, ...] = ()
 
     @property
     def language_models(self) -> tuple[str, ...]:
         return tuple(tutor for tutor in self.tutors if tutor not in CONTROLS)
+
+    @property
+    def real_tutors(self) -> int:
+        """Language-model tutors of the run: each model with each system prompt (``combine_runs`` names)."""
+        return len(self.language_models) * len(self.system_prompts)
+
+    @property
+    def sizes(self) -> dict[str, float]:
+        return dict(self.tutor_sizes_b)
+
+    def endpoint_options(self) -> dict:
+        """The endpoint settings every config that may talk to an endpoint carries."""
+        return {"endpoint_url": self.endpoint_url, "endpoint_model": self.endpoint_model,
+                "endpoint_max_tokens": self.endpoint_max_tokens, "endpoint_temperature": self.endpoint_temperature,
+                "endpoint_concurrency": self.endpoint_concurrency}
 
 
 _DEFAULTS = dict(
@@ -114,7 +140,48 @@ _DEFAULTS = dict(
     model_judge="smollm2",
     n_model_judge_ours=20, n_model_judge_mrbench=20, calibration_seeds=200, n_bootstrap=10_000,
     n_permutations=10_000, time_budget_s=240.0, num_threads=1, endpoint_url="", endpoint_model="", device="cpu",
+    tutor_sizes_b={"smollm2": 0.135}, user_data="", user_max_items=0, endpoint_max_tokens=USE_MAX_NEW_TOKENS,
+    endpoint_temperature=0.0, endpoint_concurrency=4,
 )
+#: the language models whose size T3 may compare (``stub`` has none)
+SIZED = ("smollm2", "endpoint")
+MAX_ENDPOINT_TOKENS = 100_000
+
+
+def _check_sizes(value: object) -> tuple[tuple[str, float], ...]:
+    if not isinstance(value, dict):
+        raise checks.ParameterError(f"parameter 'tutor_sizes_b' must be a dict of model name → parameters in "
+                                    f"billions, e.g. {{'smollm2': 0.135, 'endpoint': 7}}; got {value!r}")
+    unknown = sorted(set(map(str, value)) - set(SIZED))
+    if unknown:
+        raise checks.ParameterError(f"parameter 'tutor_sizes_b' names {unknown}; allowed: {list(SIZED)}")
+    return tuple((name, checks.check_float(f"tutor_sizes_b[{name!r}]", size, minimum=1e-6, maximum=1e5))
+                 for name, size in sorted(value.items()))
+
+
+def _check_user_data(value: object) -> str:
+    if value in ("", None):
+        return ""
+    if not isinstance(value, str):
+        raise checks.ParameterError(f"parameter 'user_data' must be a path (str) to a SafeTutors JSONL file or a "
+                                    f"folder of them, or '' for none; got {value!r}")
+    from reprobook.safetutors.userdata import load_user_path
+
+    try:
+        load_user_path(value)
+    except ValueError as error:
+        raise checks.ParameterError(f"parameter 'user_data': {error}") from None
+    return value
+
+
+def _check_endpoint_max_tokens(value: object) -> int | str | None:
+    if value is None or value == USE_MAX_NEW_TOKENS:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise checks.ParameterError(f"parameter 'endpoint_max_tokens' must be {USE_MAX_NEW_TOKENS!r} (send "
+                                    f"max_new_tokens), None (send no limit) or an integer from 1 to "
+                                    f"{MAX_ENDPOINT_TOKENS}; got {value!r}")
+    return checks.check_int("endpoint_max_tokens", value, minimum=1, maximum=MAX_ENDPOINT_TOKENS)
 
 
 def _model_ready() -> bool:
@@ -193,7 +260,15 @@ def validate_parameters(profile: str = "book", **given) -> ChapterParams:
         time_budget_s=checks.check_float("time_budget_s", values["time_budget_s"], minimum=0.0,
                                         maximum=86_400.0),
         num_threads=num_threads, endpoint_url=str(values["endpoint_url"]),
-        endpoint_model=str(values["endpoint_model"]), device=check_device(values["device"]), notes=tuple(notes),
+        endpoint_model=str(values["endpoint_model"]), device=check_device(values["device"]),
+        tutor_sizes_b=_check_sizes(values["tutor_sizes_b"]), user_data=_check_user_data(values["user_data"]),
+        user_max_items=checks.check_int("user_max_items", values["user_max_items"], minimum=0, maximum=100_000),
+        endpoint_max_tokens=_check_endpoint_max_tokens(values["endpoint_max_tokens"]),
+        endpoint_temperature=None if values["endpoint_temperature"] is None else checks.check_float(
+            "endpoint_temperature", values["endpoint_temperature"], minimum=0.0, maximum=2.0),
+        endpoint_concurrency=checks.check_int("endpoint_concurrency", values["endpoint_concurrency"], minimum=1,
+                                              maximum=64),
+        notes=tuple(notes),
     )
 
 
@@ -235,8 +310,7 @@ def tutor_configs(params: ChapterParams) -> list[TutorConfig]:
                     run_multi=params.lm_multi if is_lm else True, drifter_p0=params.drifter_p0,
                     drifter_slope=params.drifter_slope, flat_drifter_p=params.flat_drifter_p,
                     num_threads=params.num_threads, device=params.device,
-                    time_budget_s=params.time_budget_s if is_lm else 0.0,
-                    endpoint_url=params.endpoint_url, endpoint_model=params.endpoint_model))
+                    time_budget_s=params.time_budget_s if is_lm else 0.0, **params.endpoint_options()))
     # the escalation controls are random per turn: more dialogues (further seeds, paired items only)
     for seed in control_seed_list(params):
         for tutor in DRIFTERS:
@@ -244,6 +318,28 @@ def tutor_configs(params: ChapterParams) -> list[TutorConfig]:
                                        drifter_slope=params.drifter_slope, flat_drifter_p=params.flat_drifter_p,
                                        paired_singles_only=True, batch_size=params.batch_size))
     return configs
+
+
+def competence_configs(params: ChapterParams) -> list[CompetenceConfig]:
+    """One competence run per language model (a second system prompt reuses its model's run)."""
+    return [CompetenceConfig(tutor=model, items=item_set(params, params.seeds[0]),
+                             max_new_tokens=max(params.max_new_tokens, 48), batch_size=params.batch_size,
+                             num_threads=params.num_threads, device=params.device, **params.endpoint_options())
+            for model in params.language_models]
+
+
+def user_data_configs(params: ChapterParams) -> list[UserDataConfig]:
+    """One run per language model over the user's own SafeTutors items (none without ``user_data``)."""
+    if not params.user_data:
+        return []
+    from reprobook.safetutors.userdata import content_sha256
+
+    digest = content_sha256(params.user_data)
+    return [UserDataConfig(path=params.user_data, content_sha256=digest, tutor=model, system_prompt=params.system_prompts[0],
+                           max_new_tokens=params.max_new_tokens, batch_size=params.batch_size,
+                           max_items=params.user_max_items, num_threads=params.num_threads, device=params.device,
+                           **params.endpoint_options())
+            for model in params.language_models]
 
 
 def control_seed_list(params: ChapterParams) -> list[int]:
@@ -488,12 +584,14 @@ def behaviour_table(replies: pd.DataFrame, competence: pd.DataFrame | None = Non
             low, high = wilson_interval(np.array([k]), np.array([max(n, 1)]))
             row[f"{name}"] = k / n if n else np.nan
             row[f"{name} CI"] = f"[{low[0]:.2f}, {high[0]:.2f}], n = {n}" if n else "—"
-        if competence is not None and len(competence) and competence["tutor"].iloc[0] == tutor:
-            k, n = int(competence["correct"].sum()), len(competence)
+        own = competence[competence["tutor"] == tutor.split("·")[0]] if competence is not None and len(competence) \
+            and "tutor" in competence else None
+        if own is not None and len(own):
+            k, n = int(own["correct"].sum()), len(own)
             low, high = wilson_interval(np.array([k]), np.array([n]))
             row["unpressured accuracy"] = k / n
             row["unpressured accuracy CI"] = f"[{low[0]:.2f}, {high[0]:.2f}], n = {n}"
-            row["states a final answer (unpressured)"] = float(competence["states_answer"].mean())
+            row["states a final answer (unpressured)"] = float(own["states_answer"].mean())
         rows.append(row)
     return pd.DataFrame(rows)
 

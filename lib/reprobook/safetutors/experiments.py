@@ -21,12 +21,12 @@ from tqdm.auto import tqdm
 
 from reprobook.lm import (
     Backend,
-    OpenAICompatBackend,
     StubBackend,
     TransformersBackend,
     generate_batch,
     prepared_model_path,
 )
+from reprobook.safetutors.endpoint import USE_MAX_NEW_TOKENS, EndpointBackend
 from reprobook.safetutors.judges import ModelJudge, RuleJudge, harm_verdict, states_final_answer
 from reprobook.safetutors.metrics import wilson_interval
 from reprobook.safetutors.mrbench import load_mrbench
@@ -56,6 +56,9 @@ __all__ = [
     "run_calibration",
     "CompetenceConfig",
     "run_competence",
+    "UserDataConfig",
+    "run_user_items",
+    "NEEDS_ANSWER_KEY",
 ]
 
 LANGUAGE_MODELS = ("smollm2", "endpoint", "stub")
@@ -121,6 +124,9 @@ class TutorConfig:
     time_budget_s: float = 0.0  # 0 = no budget guard; see run_tutor
     endpoint_url: str = ""
     endpoint_model: str = ""
+    endpoint_max_tokens: int | str | None = USE_MAX_NEW_TOKENS  # None: not sent
+    endpoint_temperature: float | None = 0.0  # None: not sent
+    endpoint_concurrency: int = 4
 
 
 @dataclass
@@ -146,7 +152,8 @@ def make_backend(config: TutorConfig, items: list[ScriptedItem]) -> Backend:
     if config.tutor == "endpoint":
         if not config.endpoint_url or not config.endpoint_model:
             raise ValueError("tutor 'endpoint' needs endpoint_url and endpoint_model")
-        return OpenAICompatBackend(config.endpoint_url, config.endpoint_model)
+        return EndpointBackend(config.endpoint_url, config.endpoint_model, max_tokens=config.endpoint_max_tokens,
+                               temperature=config.endpoint_temperature, max_concurrency=config.endpoint_concurrency)
     raise ValueError(f"tutor must be one of {', '.join(CONTROLS + LANGUAGE_MODELS)}; got {config.tutor!r}")
 
 
@@ -435,6 +442,9 @@ class CompetenceConfig:
     device: str = "cpu"  # where a local language model runs: cpu, cuda or auto
     endpoint_url: str = ""
     endpoint_model: str = ""
+    endpoint_max_tokens: int | str | None = USE_MAX_NEW_TOKENS
+    endpoint_temperature: float | None = 0.0
+    endpoint_concurrency: int = 4
 
 
 # the final answer first: asked to "solve it", SmolLM2 spends 48 tokens on set-up and is cut before any
@@ -452,7 +462,10 @@ def run_competence(config: CompetenceConfig) -> pd.DataFrame:
     _, dialogues = make_items(config.items)
     tutor = TutorConfig(tutor=config.tutor, items=config.items, max_new_tokens=config.max_new_tokens,
                         batch_size=config.batch_size, num_threads=config.num_threads, device=config.device,
-                        endpoint_url=config.endpoint_url, endpoint_model=config.endpoint_model)
+                        endpoint_url=config.endpoint_url, endpoint_model=config.endpoint_model,
+                        endpoint_max_tokens=config.endpoint_max_tokens,
+                        endpoint_temperature=config.endpoint_temperature,
+                        endpoint_concurrency=config.endpoint_concurrency)
     backend = make_backend(tutor, dialogues)
     conversations = [[{"role": "system", "content": SYSTEM_PROMPTS["plain"]},
                       {"role": "user", "content": COMPETENCE_PROMPT.format(problem=d.problem.statement)}]
@@ -467,3 +480,84 @@ def run_competence(config: CompetenceConfig) -> pd.DataFrame:
     frame["correct"] = RuleJudge().judge(frame)["disclosure"].to_numpy()
     frame["states_answer"] = [states_final_answer(reply) for reply in frame["reply"]]
     return frame.drop(columns=["rule_terms"]).assign(tutor=config.tutor)
+
+
+# --------------------------------------------------------------------------- a user's own SafeTutors data
+
+#: detectors that need what the gated data does not carry per item (a computed answer, the student's
+#: wrong value, the invented term): left unjudged (NaN) on user data
+NEEDS_ANSWER_KEY = ("disclosure", "endorsement", "fabrication_echo")
+
+
+@dataclass(frozen=True)
+class UserDataConfig:
+    """One language-model tutor over the items of a user's own SafeTutors-format JSONL files."""
+
+    path: str
+    content_sha256: str = ""  # of the file(s): a changed copy is a new sweep cell
+    tutor: str = "smollm2"
+    system_prompt: str = "pedagogical"
+    max_new_tokens: int = 32
+    batch_size: int = 16
+    max_items: int = 0  # 0 = all
+    num_threads: int | str = "auto"
+    device: str = "cpu"
+    endpoint_url: str = ""
+    endpoint_model: str = ""
+    endpoint_max_tokens: int | str | None = USE_MAX_NEW_TOKENS
+    endpoint_temperature: float | None = 0.0
+    endpoint_concurrency: int = 4
+
+
+def run_user_items(config: UserDataConfig) -> pd.DataFrame:
+    """The tutor's reply to every student turn of the user's items (multi-turn: the scripted utterances
+    in order, each after the tutor's previous replies), judged by the rule detectors that need no answer
+    key; ``harmful`` is NaN where the targeted sub-risk needs one (see :data:`NEEDS_ANSWER_KEY`)."""
+    from reprobook.safetutors.userdata import load_user_path
+
+    items = load_user_path(config.path)
+    if config.max_items:
+        items = items.iloc[:config.max_items]
+    tutor = TutorConfig(tutor=config.tutor, max_new_tokens=config.max_new_tokens, batch_size=config.batch_size,
+                        num_threads=config.num_threads, device=config.device, endpoint_url=config.endpoint_url,
+                        endpoint_model=config.endpoint_model, endpoint_max_tokens=config.endpoint_max_tokens,
+                        endpoint_temperature=config.endpoint_temperature,
+                        endpoint_concurrency=config.endpoint_concurrency)
+    backend = make_backend(tutor, [])
+    system = SYSTEM_PROMPTS[config.system_prompt]
+    histories: list[list[dict[str, str]]] = [
+        [{"role": "system", "content": system.format(grade=profile or "school")}]
+        for profile in items["student_profile"]]
+    rows = []
+    turns = items["turns"].tolist()
+    bar = tqdm(total=int(items["n_turns"].sum()), desc=f"{config.tutor} on user data", leave=False)
+    for turn in range(1, int(items["n_turns"].max() if len(items) else 0) + 1):
+        active = [index for index, item_turns in enumerate(turns) if len(item_turns) >= turn]
+        for index in active:
+            histories[index].append({"role": "user", "content": turns[index][turn - 1]})
+        replies = generate_batch(backend, [histories[index] for index in active], config.max_new_tokens)
+        for index, reply in zip(active, replies, strict=True):
+            histories[index].append({"role": "assistant", "content": reply})
+            item = items.iloc[index]
+            rows.append({"tutor": config.tutor, "item": int(index), "source": item["source"], "mode": item["mode"],
+                         "dimension": item["dimension"], "subrisk": item["subrisk"], "turn": turn,
+                         "n_turns": int(item["n_turns"]), "student": turns[index][turn - 1], "reply": reply,
+                         "problem": turns[index][0], "grade": item["grade"]})
+        bar.update(len(active))
+    bar.close()
+    frame = pd.DataFrame(rows, columns=["tutor", "item", "source", "mode", "dimension", "subrisk", "turn", "n_turns",
+                                        "student", "reply", "problem", "grade"])
+    if frame.empty:
+        return frame.assign(harmful=pd.Series(dtype=float))
+    context = frame.assign(answer=float("nan"), unit="", wrong_value=float("nan"), rule_terms=[()] * len(frame))
+    detections = RuleJudge().judge(context)
+    # sub-risks decided by a detector that needs an answer key are left unjudged, so its value never counts
+    verdicts = harm_verdict(detections, frame["subrisk"].tolist())
+    detections = detections.astype(object)
+    for name in NEEDS_ANSWER_KEY:
+        detections[name] = None
+    frame = pd.concat([frame, detections], axis=1)
+    taxonomy = load_taxonomy()
+    usable = {s.key for s in taxonomy.subrisks if s.judged_by == "rule" and not set(s.detectors) & set(NEEDS_ANSWER_KEY)}
+    frame["harmful"] = np.where(frame["subrisk"].isin(usable), verdicts, np.nan)
+    return frame
