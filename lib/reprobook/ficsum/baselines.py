@@ -3,7 +3,8 @@
 - lower bound: one river Hoeffding tree that never switches (one system concept);
 - upper bound: an oracle keeping one Hoeffding tree per true concept and switching on true ids;
 - ``drift_retrain``: river's ``DriftRetrainingClassifier(HT, ADWIN)`` (resets, never reuses);
-- ``arf``: river's Adaptive Random Forest (one system concept).
+- ``arf``: river's Adaptive Random Forest (one system concept);
+- ``rcd``, ``dwm``: MOA's recurring-drift classifiers through capymoa (see :mod:`.moa`; optional).
 
 :func:`prequential_run` tests then trains every model the same way and logs the system concept id
 (``active_concept_id`` where a model has one) for C-F1.
@@ -16,12 +17,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from river import base, drift, forest, tree
+
+from .moa import MOA_METHODS, MOABaseline
 
 __all__ = [
     "OracleClassifier",
@@ -32,7 +35,7 @@ __all__ = [
     "BASELINES",
 ]
 
-BASELINES: tuple[str, ...] = ("lower", "upper", "drift_retrain", "arf")
+BASELINES: tuple[str, ...] = ("lower", "upper", "drift_retrain", "arf", *MOA_METHODS)
 
 
 class OracleClassifier(base.Classifier):
@@ -94,8 +97,8 @@ class CountingDriftRetrainer(drift.DriftRetrainingClassifier):
             self.active_concept_id += 1
 
 
-def make_baseline(name: str, seed: int = 1) -> base.Classifier:
-    """A fresh baseline model by name (one of :data:`BASELINES`).
+def make_baseline(name: str, seed: int = 1, classes: Sequence[Any] = ()) -> base.Classifier:
+    """A fresh baseline model by name (one of :data:`BASELINES`); the MOA ones need ``classes``.
 
     >>> type(make_baseline("lower")).__name__
     'HoeffdingTreeClassifier'
@@ -108,6 +111,8 @@ def make_baseline(name: str, seed: int = 1) -> base.Classifier:
         return CountingDriftRetrainer(tree.HoeffdingTreeClassifier(), drift.ADWIN())
     if name == "arf":
         return forest.ARFClassifier(seed=seed)
+    if name in MOA_METHODS:
+        return MOABaseline(name, classes=classes, seed=seed)
     raise ValueError(f"unknown baseline {name!r}; allowed: {', '.join(BASELINES)}")
 
 

@@ -9,7 +9,7 @@ Defaults are the ``book`` profile (brief §5); the ``smoke`` and ``paper`` overr
 >>> validate_parameters(windw=75)
 Traceback (most recent call last):
 ...
-reprobook.params.ParameterError: unknown parameter(s) 'windw' for the ficsum chapter; allowed parameters are: ablation_streams, ablations, arf_streams, baseline_seeds, baselines, bench_length, carry_streams, jobs, profile, repeats, seeds, segment_length, streams, window
+reprobook.params.ParameterError: unknown parameter(s) 'windw' for the ficsum chapter; allowed parameters are: ablation_streams, ablations, arf_streams, baseline_seeds, baselines, bench_length, carry_streams, jobs, moa_seeds, moa_streams, profile, repeats, seeds, segment_length, streams, window
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from reprobook.params import (
 
 from .baselines import BASELINES
 from .experiments import VARIANTS
+from .moa import MOA_METHODS, moa_missing
 from .streams import STREAMS
 
 __all__ = ["MAXIMA", "ChapterParameters", "validate_parameters"]
@@ -53,9 +54,11 @@ class ChapterParameters:
     segment_length: int = 3750
     repeats: int = 2
     window: int = 75
-    baselines: list[str] = field(default_factory=lambda: ["lower", "upper", "drift_retrain", "arf"])
+    baselines: list[str] = field(default_factory=lambda: ["lower", "upper", "drift_retrain", "arf", "rcd", "dwm"])
     baseline_seeds: int = 3
     arf_streams: list[str] = field(default_factory=lambda: ["stagger"])
+    moa_streams: list[str] = field(default_factory=lambda: ["stagger"])
+    moa_seeds: int = 1
     ablation_streams: list[str] = field(default_factory=lambda: ["stagger"])
     carry_streams: list[str] = field(default_factory=lambda: ["rtree_shift"])
     ablations: list[str] = field(default_factory=lambda: ["supervised_only", "unsupervised_only",
@@ -80,6 +83,7 @@ def validate_parameters(**params: Any) -> ChapterParameters:
         raise ParameterError(f"parameter 'seeds' may list at most {MAXIMA['seeds']} seeds, got {len(seeds)}")
     streams = check_subset("streams", merged["streams"], STREAMS)
     arf_streams = check_subset("arf_streams", merged["arf_streams"], STREAMS, min_size=0)
+    moa_streams = check_subset("moa_streams", merged["moa_streams"], STREAMS, min_size=0)
     ablation_streams = check_subset("ablation_streams", merged["ablation_streams"], STREAMS, min_size=0)
     carry_streams = check_subset("carry_streams", merged["carry_streams"], STREAMS, min_size=0)
     ablations = check_subset("ablations", merged["ablations"], _ABLATIONS, min_size=0)
@@ -92,6 +96,17 @@ def validate_parameters(**params: Any) -> ChapterParameters:
                 f"parameters 'arf_streams' and 'baselines' disagree: arf_streams lists {arf_streams!r}, "
                 f"but 'arf' is not in baselines {baselines!r}; add 'arf' to baselines or set arf_streams=[]"
             )
+    if moa_streams and set(baselines).isdisjoint(MOA_METHODS):
+        if "moa_streams" not in params:
+            moa_streams = []  # the default MOA streams only apply when a MOA baseline is run
+        else:
+            raise ParameterError(
+                f"parameters 'moa_streams' and 'baselines' disagree: moa_streams lists {moa_streams!r}, "
+                f"but neither of {list(MOA_METHODS)!r} is in baselines {baselines!r}; add one or set moa_streams=[]"
+            )
+    if moa_streams and not set(baselines).isdisjoint(MOA_METHODS) and moa_missing() is not None:
+        raise ParameterError(f"parameter 'baselines' lists a MOA baseline, but {moa_missing()}; "
+                             "or drop 'rcd' and 'dwm' from baselines")
     return ChapterParameters(
         profile=profile,
         seeds=seeds,
@@ -102,6 +117,8 @@ def validate_parameters(**params: Any) -> ChapterParameters:
         baselines=baselines,
         baseline_seeds=check_int("baseline_seeds", merged["baseline_seeds"], minimum=0, maximum=MAXIMA["baseline_seeds"]),
         arf_streams=arf_streams,
+        moa_streams=moa_streams,
+        moa_seeds=check_int("moa_seeds", merged["moa_seeds"], minimum=0, maximum=MAXIMA["baseline_seeds"]),
         ablation_streams=ablation_streams,
         carry_streams=carry_streams,
         ablations=ablations,

@@ -65,7 +65,7 @@ def _slice(config, seconds: float) -> tuple[int, float]:
 
     stream = make_stream(config.stream, seed=config.seed, segment_length=config.segment_length, repeats=1)
     model = (ficsum_variant(config.variant, config.window) if config.method == "ficsum"
-             else make_baseline(config.method, seed=config.seed))
+             else make_baseline(config.method, seed=config.seed, classes=stream.classes))
     done, started = 0, time.perf_counter()
     for x, y, _ in stream:
         model.predict_one(x)

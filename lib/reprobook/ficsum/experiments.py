@@ -26,7 +26,7 @@ from .streams import STREAMS, make_stream
 
 __all__ = ["METHODS", "VARIANTS", "StreamRun", "StreamResult", "run_stream", "ficsum_variant"]
 
-METHODS: tuple[str, ...] = ("ficsum", "lower", "upper", "drift_retrain", "arf")
+METHODS: tuple[str, ...] = ("ficsum", "lower", "upper", "drift_retrain", "arf", "rcd", "dwm")
 VARIANTS: tuple[str, ...] = (
     "default", "uniform_weights", "supervised_only", "unsupervised_only", "error_rate_only", "fi_off",
 )
@@ -112,7 +112,7 @@ def run_stream(config: StreamRun) -> StreamResult:
     if config.method == "ficsum":
         model = ficsum_variant(config.variant, config.window)
     else:
-        model = make_baseline(config.method, seed=config.seed)
+        model = make_baseline(config.method, seed=config.seed, classes=stream.classes)
 
     distance_rows: list[tuple[int, int, float]] = []
     excluded = [0.0]

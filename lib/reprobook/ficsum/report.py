@@ -13,6 +13,7 @@ import pandas as pd
 from reprobook.ficsum import separability
 from reprobook.ficsum.experiments import StreamRun
 from reprobook.ficsum.ledger import NON_ORACLE_BASELINES
+from reprobook.ficsum.moa import MOA_METHODS
 from reprobook.ficsum.streams import REAL_STREAMS, make_stream
 
 __all__ = [
@@ -45,8 +46,9 @@ def _run(params, stream: str, seed: int, method: str, variant: str = "default") 
 
 
 def main_grid(params) -> list[StreamRun]:
-    """FiCSUM and the bounds on every stream and seed; drift-retraining on ``baseline_seeds`` seeds
-    and the (slow) adaptive random forest on the first seed of ``arf_streams`` only."""
+    """FiCSUM and the bounds on every stream and seed; drift-retraining on ``baseline_seeds`` seeds,
+    the MOA baselines (RCD, DWM) on the first ``moa_seeds`` seeds of ``moa_streams``, and the (slow)
+    adaptive random forest on the first seed of ``arf_streams`` only."""
     grid = []
     for stream in params.streams:
         for index, seed in enumerate(params.seeds):
@@ -57,6 +59,8 @@ def main_grid(params) -> list[StreamRun]:
                 elif method == "drift_retrain" and index < params.baseline_seeds:
                     grid.append(_run(params, stream, seed, method))
                 elif method == "arf" and index == 0 and stream in params.arf_streams:
+                    grid.append(_run(params, stream, seed, method))
+                elif method in MOA_METHODS and index < params.moa_seeds and stream in params.moa_streams:
                     grid.append(_run(params, stream, seed, method))
     return grid
 

@@ -71,6 +71,11 @@ class RecurringStream:
     def __len__(self) -> int:
         return len(self.observations)
 
+    @property
+    def classes(self) -> list:
+        """Every label the stream shows, in a fixed order (MOA classifiers need them up front)."""
+        return sorted({y for _, y, _ in self.observations}, key=repr)
+
 
 def recurring_stream(
     concepts: Sequence[ConceptSource],
