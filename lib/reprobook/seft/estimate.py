@@ -6,7 +6,8 @@ batch on the profile's device for about ``seconds``. The unit is one training to
 ``batch × context`` tokens is one step), so pre-training, the repair runs, the ablations and the
 cost runs add up to the profile's total. The probe's model is freshly initialised rather than the
 pre-trained checkpoint (pre-training is part of what is being estimated); a step costs the same
-either way. Pruning and evaluation are left out of the total (a few per cent at these sizes).
+either way. Pruning and evaluation are left out of the total (a few per cent at these sizes), and so is
+E1, the layer-wise pruning of MiniLM (it trains nothing; tens of CPU-seconds at ``book``).
 """
 
 from __future__ import annotations
@@ -68,4 +69,5 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
                  units_total=max(total, steps * tokens_per_step), cells=cells, unit="training tokens",
                  notes=(f"Measured on {steps} SEFT steps of a freshly initialised ShakeGPT of the profile's size "
                         f"({pretrain.layers} layers, d = {pretrain.d}, context {pretrain.context}) pruned by magnitude "
-                        f"to s = {sparsity:g}, one thread; pruning and evaluation are not counted."))
+                        f"to s = {sparsity:g}, one thread; pruning, evaluation and E1 (MiniLM layer-wise pruning) are not "
+                        f"counted."))

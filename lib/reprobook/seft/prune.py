@@ -1,6 +1,7 @@
 """One-shot pruners of the block linears: magnitude, Wanda and SparseGPT, with sequential calibration.
 
-* magnitude: zero the ⌊s·d_in⌋ smallest |W_ij| in each output row;
+* magnitude: zero the ⌊s·d_in⌋ smallest |W_ij| in each output row (``magnitude_layer``: the ⌊s·n⌋
+  smallest of the whole layer, the magnitude baseline of the Wanda and SparseGPT papers);
 * Wanda (Sun et al. 2024): score |W_ij|·‖X_{:,j}‖₂, zero the ⌊s·d_in⌋ lowest per row, no update;
 * SparseGPT (Frantar & Alistarh 2023): H = (2/N) Σ x xᵀ, dead inputs, damping λ·mean(diag H), the
   upper Cholesky factor of H⁻¹, column blocks of B with a block-local adaptive mask and OBS updates.
@@ -24,12 +25,15 @@ from torch import nn
 from reprobook.seft.model import ShakeGPT, block_linears
 from reprobook.sparse import topk_mask
 
-__all__ = ["PRUNERS", "magnitude_mask", "wanda_mask", "nm_mask", "sparsegpt", "Calibration", "prune_model",
+__all__ = ["PRUNERS", "magnitude_mask", "layer_magnitude_mask", "wanda_mask", "nm_mask", "sparsegpt", "Calibration", "prune_model",
            "kept_per_row"]
 
 #: ``wanda_permuted`` is Wanda with its input norms permuted across columns: the control of S1, a
-#: pruner with Wanda's score distribution but without its knowledge of which inputs are large
-PRUNERS = ("magnitude", "wanda", "sparsegpt", "wanda_permuted")
+#: pruner with Wanda's score distribution but without its knowledge of which inputs are large;
+#: ``magnitude_layer`` is magnitude over the whole layer instead of per row
+PRUNERS = ("magnitude", "wanda", "sparsegpt", "wanda_permuted", "magnitude_layer")
+#: pruners that need no calibration
+DATA_FREE = ("magnitude", "magnitude_layer")
 
 
 def kept_per_row(d_in: int, sparsity: float) -> int:
@@ -62,6 +66,17 @@ def nm_mask(scores: torch.Tensor, n: int, m: int) -> torch.Tensor:
 def magnitude_mask(weight: torch.Tensor, sparsity: float, nm: tuple[int, int] | None = None) -> torch.Tensor:
     scores = weight.abs()
     return nm_mask(scores, *nm) if nm else _row_mask(scores, sparsity)
+
+
+def layer_magnitude_mask(weight: torch.Tensor, sparsity: float) -> torch.Tensor:
+    """Keep the n − ⌊s·n⌋ largest |W_ij| of the whole layer (ties broken by position).
+
+    >>> layer_magnitude_mask(torch.tensor([[4., 1.], [3., 2.]]), 0.5).int().tolist()
+    [[1, 0], [1, 0]]
+    """
+    n = weight.numel()
+    keep = n - math.floor(sparsity * n + 1e-9)
+    return topk_mask(weight.abs().reshape(1, -1), keep).reshape(weight.shape)
 
 
 def wanda_mask(weight: torch.Tensor, input_sq_norm: torch.Tensor, sparsity: float,
@@ -154,7 +169,7 @@ def prune_model(model: ShakeGPT, method: str, sparsity: float, calibration: torc
     """
     if method not in PRUNERS:
         raise ValueError(f"method must be one of {PRUNERS}, got {method!r}")
-    if method == "sparsegpt" and nm is not None:
+    if method in ("sparsegpt", "magnitude_layer") and nm is not None:
         raise ValueError("N:M is implemented for magnitude and wanda only")
     masks: dict[str, torch.Tensor] = {}
     permutations = torch.Generator().manual_seed(permutation_seed)
@@ -163,7 +178,7 @@ def prune_model(model: ShakeGPT, method: str, sparsity: float, calibration: torc
     for index in range(len(model.blocks)):
         layers = linears[index * per_block:(index + 1) * per_block]
         stats = {}
-        if method != "magnitude":
+        if method not in DATA_FREE:
             if calibration is None:
                 raise ValueError(f"{method} needs calibration token ids")
             stats = {name: Calibration(module, hessian=method == "sparsegpt") for name, module in layers}
@@ -178,6 +193,9 @@ def prune_model(model: ShakeGPT, method: str, sparsity: float, calibration: torc
             weight = module.weight
             if method == "magnitude":
                 keep = magnitude_mask(weight, sparsity, nm)
+                weight.mul_(keep)
+            elif method == "magnitude_layer":
+                keep = layer_magnitude_mask(weight, sparsity)
                 weight.mul_(keep)
             elif method == "wanda":
                 keep = wanda_mask(weight, stats[name].sq_norm.float(), sparsity, nm)
