@@ -57,6 +57,16 @@ def plain_transformers_score(backend, prompts: list[str], options: list[str], ba
     return out
 
 
+def scored_tokens(prompt_lengths: list[int], option_lengths: list[int]) -> int:
+    """The work of scoring every option after every prompt, each scored token counted once: a prompt's
+    tokens once (however many options continue it), plus every option's tokens after each prompt.
+
+    >>> scored_tokens([5, 3], [1, 2, 2])  # (5 + 5) + (3 + 5); not 5·3 + 5 + 3·3 + 5
+    18
+    """
+    return sum(prompt_lengths) + len(prompt_lengths) * sum(option_lengths)
+
+
 def bench_scoring(languages: list[str], tasks: list[str], rounds: int, max_prompts: int | None = None
                   ) -> BenchResult | None:
     import torch
@@ -80,7 +90,7 @@ def bench_scoring(languages: list[str], tasks: list[str], rounds: int, max_promp
         options = sorted({text for item in members for text in item.option_texts})
         jobs.append((prompts, options))
         count = [len(backend.tokenizer(text, add_special_tokens=False)["input_ids"]) for text in prompts + options]
-        tokens += sum(count[:len(prompts)]) + len(prompts) * sum(count[len(prompts):])  # each token once
+        tokens += scored_tokens(count[:len(prompts)], count[len(prompts):])
     worst = 0.0
     for prompts, options in jobs:
         shared = np.array([[option.logprob for option in row] for row in backend.score(prompts, options)])

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from reprobook.mubench.scoring import AlignedArrays
+from reprobook.mubench.tinyworld import grid_label
 
 N_LANGS, N_ITEMS, N_CODES = 21, 40, 12
 
@@ -34,25 +35,38 @@ def aligned(acc_en: float, acc_other: float, shared_wrong: bool, seed: int = 0) 
                          np.zeros((N_LANGS, N_ITEMS, 4)), pred, answer, codes)
 
 
-def facts(transfer_right: bool, seed: int, n_people: int = 30) -> pd.DataFrame:
-    """Every seen fact right; transfer facts right when ``transfer_right``, else a random value."""
+def facts(transfer_right: bool, seed: int, n_people: int = 30, anchors: bool = True) -> pd.DataFrame:
+    """Every seen fact right; transfer facts right when ``transfer_right``, else a random value.
+    Without ``anchors`` no person is in both languages (the no-anchor world's halves)."""
     rng = np.random.default_rng(seed)
     rows = []
-    for attribute in ("month", "country", "weekday"):
+    for attribute, size in (("month", 12), ("country", 20), ("weekday", 7)):
         for person in range(n_people):
-            group = ("en", "zh", "both")[person % 3]
-            truth = int(rng.integers(7))
-            guess = truth if transfer_right else int(rng.integers(7))
+            group = ("en", "zh", "both")[person % 3] if anchors else ("en", "zh")[person % 2]
+            truth = int(rng.integers(size))
+            guess = truth if transfer_right else int(rng.integers(size))
             rows.append({"person": person, "attribute": attribute, "group": group, "truth": truth,
                          "pred_en": guess if group == "zh" else truth, "pred_zh": guess if group == "en" else truth})
     return pd.DataFrame(rows)
 
 
-def worlds(parallel_helps: bool, seeds=(0, 1, 2, 3, 4, 5, 6, 7)) -> dict:
+def run(transfer_right: bool, seed: int, n_people: int = 30, anchors: bool = True) -> dict:
+    return {"facts": facts(transfer_right, seed, n_people, anchors), "steps_done": 200, "steps": 800,
+            "memorised": True}
+
+
+def worlds(parallel_helps: bool, seeds=(0, 1, 2, 3, 4, 5, 6, 7), ratio_matters: bool = False,
+           ratios=(0.5, 0.7, 0.9), shares=(0.0, 0.2), n_people: int = 30) -> dict:
+    """Tiny-world outputs over the EN-ratio × parallel-share grid, plus the no-anchor runs (chance, every
+    seed) and the oracle. Transfer is right where parallel units help (share > 0) or, when
+    ``ratio_matters``, at the largest ratio; elsewhere it is a random guess."""
     out = {}
     for seed in seeds:
-        out[("p0", seed)] = {"facts": facts(False, 100 + seed), "steps_done": 200, "steps": 800, "memorised": True}
-        out[("p20", seed)] = {"facts": facts(parallel_helps, 200 + seed), "steps_done": 200, "steps": 800,
-                              "memorised": True}
-    out[("oracle", seeds[0])] = {"facts": facts(True, 999), "steps_done": 200, "steps": 800, "memorised": True}
+        for index, r_en in enumerate(ratios):
+            for share in shares:
+                right = (parallel_helps and share > 0) or (ratio_matters and index == len(ratios) - 1)
+                out[(grid_label(r_en, share), seed)] = run(right, 1000 * seed + 100 * index + round(100 * share),
+                                                           n_people)
+        out[("no-anchor", seed)] = run(False, 500 + seed, n_people, anchors=False)
+    out[("oracle", seeds[0])] = run(True, 999, n_people)
     return out

@@ -1,6 +1,6 @@
 """The null world: English no better than any language, wrong choices explained by accuracy alone,
-parallel data that changes nothing. No claim may come out "reproduced"; the world with the effects
-must reproduce M1, M5 and M6 (so this test could fail)."""
+parallel data and the EN ratio that change nothing. No claim may come out "reproduced"; the world with
+the effects must reproduce M1, M5, M6 and M7 (so this test could fail)."""
 
 from mubench_worlds import aligned, worlds
 
@@ -27,3 +27,7 @@ def test_world_with_the_effects_reproduces_the_main_claims():
     table = verdicts(aligned(1.0, 0.3, shared_wrong=True), worlds(parallel_helps=True))
     verdict = dict(zip(table["claim"], table["verdict"], strict=True))
     assert verdict["M1"] == verdict["M5"] == verdict["M6"] == REPRODUCED, table[["claim", "verdict", "note"]]
+    table = verdicts(aligned(1.0, 0.3, shared_wrong=True), worlds(parallel_helps=False, ratio_matters=True,
+                                                                   n_people=300))
+    verdict = dict(zip(table["claim"], table["verdict"], strict=True))
+    assert verdict["M7"] == REPRODUCED and verdict["M6"] != REPRODUCED, table[["claim", "verdict", "note"]]

@@ -33,3 +33,31 @@ def test_budget_counts_cpu_time_and_names_the_dropped_languages():
     roomy = chapter.validate_parameters(profile="smoke", model="stub", languages=["en", "de", "fr"],
                                         tasks=["weekday"], time_budget_s=3600.0)
     assert chapter.score_languages(roomy, cache=False)[1] == []
+
+
+def test_a_language_dropped_under_load_is_named_in_the_ledger():
+    from mubench_worlds import aligned
+
+    from reprobook.mubench.ledger import build_ledger, claim_results, run_notes
+
+    params = chapter.validate_parameters(profile="smoke", model="stub", languages=["en", "de", "fr", "sw"],
+                                         tasks=["weekday"], time_budget_s=1e-9)
+    _, skipped = chapter.score_languages(params, cache=False)
+    scored = [lang for lang in params.languages if lang not in skipped]
+    results = claim_results(aligned(1.0, 0.3, shared_wrong=False), {}, profile="book", model="smollm2",
+                            n_bootstrap=200, n_null=20)
+    table = build_ledger("book").evaluate(results, notes=run_notes(scored, skipped)).set_index("claim")
+    for claim in ("M1", "M5"):
+        assert "dropped by the time budget: de, fr, sw" in table.loc[claim, "note"]
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("b2_ratios", [0.3], r"'b2_ratios\[0\]' must be a number in \[0.5, 0.95\]"),
+    ("b2_ratios", "0.5", r"'b2_ratios' must be a list of at most 8 numbers in \[0.5, 0.95\]"),
+    ("b2_shares", [0.1, 0.1], r"'b2_shares' lists a value twice"),
+    ("b2_shares", [0.0, 0.9], r"'b2_shares\[1\]' must be a number in \[0.0, 0.5\]"),
+    ("b2_controls", ["oracle", "nope"], r"'b2_controls' has unknown entries \['nope'\]"),
+])
+def test_grid_parameters_are_checked_by_name(name, value, message):
+    with pytest.raises(ParameterError, match=message):
+        chapter.validate_parameters(profile="smoke", model="stub", **{name: value})

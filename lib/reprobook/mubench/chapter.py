@@ -21,7 +21,7 @@ from reprobook.mubench import consistency as cons
 from reprobook.mubench.cldr_probe import LANGUAGES, SCRIPT_OF, TASKS, build_probe
 from reprobook.mubench.loader import DATASETS
 from reprobook.mubench.scoring import AlignedArrays, score_items, stub_backend
-from reprobook.mubench.tinyworld import WorldConfig
+from reprobook.mubench.tinyworld import WorldConfig, grid_label, parse_grid_label
 from reprobook.params import (
     PROFILES,
     ParameterError,
@@ -35,7 +35,7 @@ from reprobook.params import (
 )
 
 __all__ = ["Parameters", "ProbeConfig", "validate_parameters", "run_language", "score_languages",
-           "language_table", "consistency_summary", "headline_metrics", "MODELS", "B2_RUNS", "LANGUAGE_SETS",
+           "language_table", "consistency_summary", "headline_metrics", "MODELS", "B2_CONTROLS", "LANGUAGE_SETS",
            "systematic_sample", "SAMPLE_STEP"]
 
 MODELS = ("smollm2", "stub")
@@ -46,7 +46,8 @@ WALL_CAP = 3.0
 DEFAULTS: dict[str, Any] = {
     "languages": "all", "device": "cpu", "tasks": list(TASKS), "model": "smollm2", "chat_template": False, "num_threads": "auto",
     "batch_size": 16, "n_bootstrap": 10_000, "seed": 0, "time_budget_s": 0.0, "sanity_threshold": 0.9,
-    "b2_runs": ["p0", "p20", "oracle"], "b2_steps": 800, "b2_batch": 64, "b2_people": 30, "b2_jobs": 2, "n_permutations": 10_000,
+    "b2_ratios": [0.5, 0.7, 0.9], "b2_shares": [0.0, 0.2], "b2_controls": ["oracle", "no-anchor", "shared-vocab"],
+    "b2_steps": 800, "b2_batch": 64, "b2_people": 30, "b2_jobs": 2, "n_permutations": 10_000,
     "b2_time_budget_s": 0.0, "b2_seeds": [0, 1, 2],
     "mubench_dir": None, "mubench_datasets": list(DATASETS), "mubench_mode": "local_template", "mubench_items": 200,
 }
@@ -56,8 +57,14 @@ MUBENCH_MODES = ("local_template", "en_template", "lighteval")
 MAX_SEED = 10_000
 MAX_B2_SEEDS = 10
 MAX_BUDGET_S = 86_400.0
-B2_RUNS = {"p0": {"p_parallel": 0.0}, "p5": {"p_parallel": 0.05}, "p20": {"p_parallel": 0.2},
-           "oracle": {"p_parallel": 0.0, "oracle": True}}
+#: the tiny world's bracketing runs (at r_en = 0.5, no parallel units): every fact in both languages; no person
+#: in both languages (the chance bracket); one value token for both languages (the shared-vocabulary control)
+B2_CONTROLS = {"oracle": {"oracle": True}, "no-anchor": {"anchors": False}, "shared-vocab": {"shared_values": True}}
+#: controls run on every seed (the chance gate is checked per seed); the others on the first seed
+B2_CONTROLS_EVERY_SEED = ("no-anchor",)
+#: a tiny-world run is evaluated every this many steps and stops at the first evaluation with every seen fact right
+B2_EVAL_EVERY = 25
+MAX_B2_GRID = 8
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,9 @@ class Parameters:
     seed: int
     time_budget_s: float
     sanity_threshold: float
-    b2_runs: tuple[str, ...] = ()
+    b2_ratios: tuple[float, ...] = ()
+    b2_shares: tuple[float, ...] = ()
+    b2_controls: tuple[str, ...] = ()
     b2_steps: int = 800
     b2_batch: int = 64
     b2_people: int = 30
@@ -105,14 +114,22 @@ class Parameters:
     notes: tuple[str, ...] = ()
 
     def world_keys(self) -> list[tuple[str, int]]:
-        """(run, seed) of every tiny-world run: p0/p20/p5 on every seed, the oracle on the first."""
-        return [(run, seed) for run in self.b2_runs
-                for seed in (self.b2_seeds[:1] if run == "oracle" else self.b2_seeds)]
+        """(run, seed) of every tiny-world run: each grid cell (:func:`grid_label`) on every seed, then the
+        controls (the chance bracket on every seed, the others on the first)."""
+        grid = [grid_label(r_en, share) for r_en in self.b2_ratios for share in self.b2_shares]
+        controls = [(run, seed) for run in self.b2_controls
+                    for seed in (self.b2_seeds if run in B2_CONTROLS_EVERY_SEED else self.b2_seeds[:1])]
+        return [(run, seed) for run in grid for seed in self.b2_seeds] + controls
 
     def world_configs(self) -> list[WorldConfig]:
-        return [WorldConfig(n_people=self.b2_people, r_en=0.5, steps=self.b2_steps, batch=self.b2_batch, seed=seed,
-                            time_budget_s=self.b2_time_budget_s, stop_when_memorised=True, eval_every=50,
-                            device=self.device, **B2_RUNS[run]) for run, seed in self.world_keys()]
+        configs = []
+        for run, seed in self.world_keys():
+            cell = parse_grid_label(run)
+            knobs = {"r_en": cell[0], "p_parallel": cell[1]} if cell else B2_CONTROLS[run]
+            configs.append(WorldConfig(n_people=self.b2_people, steps=self.b2_steps, batch=self.b2_batch, seed=seed,
+                                       time_budget_s=self.b2_time_budget_s, stop_when_memorised=True,
+                                       eval_every=B2_EVAL_EVERY, device=self.device, **knobs))
+        return configs
 
     def probe_configs(self) -> list[ProbeConfig]:
         return [ProbeConfig(lang, self.tasks, self.model, self.chat_template, self.num_threads, self.batch_size,
@@ -198,8 +215,10 @@ def validate_parameters(profile: str = "book", **given: Any) -> Parameters:
         seed=check_int("seed", values["seed"], minimum=0, maximum=MAX_SEED),
         time_budget_s=check_float("time_budget_s", values["time_budget_s"], minimum=0.0, maximum=MAX_BUDGET_S),
         sanity_threshold=check_float("sanity_threshold", values["sanity_threshold"], minimum=0.0, maximum=1.0),
-        b2_runs=tuple(run for run in B2_RUNS if run in check_subset("b2_runs", values["b2_runs"], B2_RUNS,
-                                                                    min_size=0)),
+        b2_ratios=_check_fractions("b2_ratios", values["b2_ratios"], 0.5, 0.95),
+        b2_shares=_check_fractions("b2_shares", values["b2_shares"], 0.0, 0.5),
+        b2_controls=tuple(run for run in B2_CONTROLS
+                          if run in check_subset("b2_controls", values["b2_controls"], B2_CONTROLS, min_size=0)),
         b2_steps=check_int("b2_steps", values["b2_steps"], minimum=50, maximum=100_000),
         b2_batch=check_int("b2_batch", values["b2_batch"], minimum=4, maximum=4096),
         b2_people=check_int("b2_people", values["b2_people"], minimum=6, maximum=300),
@@ -215,6 +234,18 @@ def validate_parameters(profile: str = "book", **given: Any) -> Parameters:
         mubench_items=check_int("mubench_items", values["mubench_items"], minimum=1, maximum=100_000),
         notes=tuple(notes),
     )
+
+
+def _check_fractions(name: str, values: Any, minimum: float, maximum: float) -> tuple[float, ...]:
+    """A list (possibly empty) of distinct numbers in [minimum, maximum], sorted, at most MAX_B2_GRID long."""
+    if isinstance(values, str) or not isinstance(values, (list, tuple)) or len(values) > MAX_B2_GRID:
+        raise ParameterError(f"parameter {name!r} must be a list of at most {MAX_B2_GRID} numbers in "
+                             f"[{minimum:g}, {maximum:g}], got {values!r}")
+    checked = [check_float(f"{name}[{index}]", value, minimum=minimum, maximum=maximum)
+               for index, value in enumerate(values)]
+    if len(set(checked)) != len(checked):
+        raise ParameterError(f"parameter {name!r} lists a value twice: {checked!r}")
+    return tuple(sorted(checked))
 
 
 @lru_cache(maxsize=4)

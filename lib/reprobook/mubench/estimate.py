@@ -10,7 +10,7 @@ The paper's own models (multilingual 1–70B LLMs on the translated MuBench data
 offline: the probe measures SmolLM2-135M on the CLDR probe and says so in its notes.
 
 >>> probe({"profile": "smoke", "model": "stub", "languages": ["en", "de"], "tasks": ["weekday"],
-...        "b2_runs": ["p0"], "b2_steps": 50, "b2_batch": 8, "b2_people": 6, "b2_seeds": [0]}, 0.5).unit
+...        "b2_ratios": [0.5], "b2_shares": [0.0], "b2_controls": [], "b2_steps": 50, "b2_batch": 8, "b2_people": 6, "b2_seeds": [0]}, 0.5).unit
 'items'
 """
 
@@ -70,12 +70,12 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
     given = dict(parameters)
     params = validate_parameters(**given)
     cpu_started = tree_cpu_seconds()
-    share = seconds / 2 if params.b2_runs else seconds
+    share = seconds / 2 if params.world_keys() else seconds
     items_done, score_wall = _score_slice(params, share)
     item_rate = items_done / score_wall
     n_items = len(build_probe(params.languages, params.tasks, seed=params.seed))
     steps_total, steps_done, train_wall, device = 0, 0, 0.0, "cpu"
-    if params.b2_runs:
+    if params.world_keys():
         steps_done, train_wall, device = _train_slice(params, share)
         steps_total = sum(config.steps for config in params.world_configs())
     # a tiny-world step counts as the items the scorer does in the time one step takes
@@ -86,7 +86,7 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
     model = "SmolLM2-135M-Instruct" if params.model == "smollm2" else "the stub backend (hashed scores)"
     notes = (f"Measured: {model} scoring {item_rate:.3g} CLDR-probe items/s "
              f"({len(params.languages)} languages × {n_items // len(params.languages)} items in the profile)")
-    if params.b2_runs:
+    if params.world_keys():
         notes += (f"; the tiny world training {steps_done / train_wall:.3g} steps/s on {device} "
                   f"({len(params.world_configs())} runs, at most {steps_total:,} steps in all: runs stop at "
                   "memorisation, so the projection is an upper bound)")

@@ -1,7 +1,7 @@
 """The chapter's claims ledger and the numbers it judges, computed per replicate from the result arrays.
 
 Replicates: *aligned items* of the CLDR probe (the same item id in every language) for M1 and M5, and
-*seeds* of the tiny bilingual world for M6. :func:`claim_results` reads
+*seeds* of the tiny bilingual world for M6 and M7. :func:`claim_results` reads
 
 * ``arrays``: the aligned languages × items predictions (:func:`reprobook.mubench.scoring.aligned_arrays`);
 * ``worlds``: tiny-world outputs keyed by ``(run, seed)`` (:func:`reprobook.mubench.tinyworld.run_world`).
@@ -15,7 +15,9 @@ Controls, measured from the same run:
   item picks is permuted across that language's wrong items (within task). Agreement that such a
   world also produces is explained by accuracy and the language's own option preferences;
 * M6 (more parallel data, more transfer): the difference between two runs *without* parallel data
-  that differ only in their seed (what seed-to-seed noise alone gives).
+  that differ only in their seed (what seed-to-seed noise alone gives);
+* M7 (the EN:ZH ratio changes transfer): the spread over seeds at one ratio, set against the spread
+  over ratios at one seed.
 
 >>> [claim.id for claim in build_ledger("book").claims]
 ['M1', 'M1c', 'M2', 'M3', 'M4', 'M5', 'M6', 'M7']
@@ -33,9 +35,15 @@ from reprobook.claims import MINIATURE, STAND_IN, AtLeast, Check, Claim, Control
 from reprobook.mubench import consistency as cons
 from reprobook.mubench.cldr_probe import LANGUAGES
 from reprobook.mubench.scoring import AlignedArrays
-from reprobook.mubench.tinyworld import in_language_correct, permutation_null, transfer_correct
+from reprobook.mubench.tinyworld import (
+    in_language_correct,
+    parse_grid_label,
+    relabelling_null,
+    transfer_correct,
+)
 
-__all__ = ["M1_MARGIN", "M5_MARGIN", "M6_MARGIN", "build_ledger", "run_notes", "claim_results", "english_gap",
+__all__ = ["M1_MARGIN", "M5_MARGIN", "M6_MARGIN", "M7_MARGIN", "build_ledger", "run_notes", "world_notes",
+           "claim_results", "english_gap",
            "accuracy_only_null", "agreeing_pairs", "excess_agreement", "world_results", "task_drop_spread",
            "translated_results", "M2_MARGIN"]
 
@@ -45,8 +53,10 @@ M1_MARGIN = 0.20
 M5_MARGIN = 0.05
 #: max − min over tasks of the English-to-other-languages accuracy drop (the reviewer-quoted table: 0.32 vs 0.08)
 M2_MARGIN = 0.15
-#: transfer accuracy gained by 20 % parallel units over none
+#: transfer accuracy gained by the largest parallel share over none
 M6_MARGIN = 0.05
+#: spread of transfer accuracy over the EN ratios
+M7_MARGIN = 0.05
 _NULL_SEED = 20_250_619
 
 
@@ -111,13 +121,18 @@ def build_ledger(profile: str) -> Ledger:
         Claim("M6", f"More parallel data in pretraining gives more cross-lingual transfer (≥ {M6_MARGIN:g}).",
               paper="direction not stated", source="arXiv v1 abstract", metric="m6_transfer_gain",
               rule=AtLeast(M6_MARGIN), evidence=STAND_IN, testable_in=("book", "paper"),
-              controls=(Control("m6_seed_noise", "two runs without parallel data, different seeds"),),
-              guards=("b2_gate",),
-              notes="tiny bilingual world at r_en = 0.5: transfer(20 % parallel units) − transfer(none), paired "
-                    "by seed; 0.43 M-parameter word-level models trained here"),
-        Claim("M7", "The EN:ZH ratio in pretraining changes cross-lingual transfer.", paper="direction not stated",
-              source="arXiv v1 abstract", metric="m7", rule=AtLeast(0.001), evidence=STAND_IN, implemented=False,
-              why_not_implemented="the EN:ZH-ratio grid of the tiny world (r_en = 0.7, 0.9) is not run"),
+              controls=(Control("m6_seed_noise", "runs without parallel data, two different seeds"),),
+              guards=("b2_gate", "b2_m6_design"),
+              notes="tiny bilingual world: transfer(largest parallel share) − transfer(none), averaged over the "
+                    "EN ratios, paired by seed; word-level models of about 0.4 M parameters trained here, each "
+                    "stopped when it has memorised its seen facts"),
+        Claim("M7", f"The EN:ZH ratio in pretraining changes cross-lingual transfer (spread ≥ {M7_MARGIN:g}).",
+              paper="direction not stated", source="arXiv v1 abstract", metric="m7_ratio_spread",
+              rule=AtLeast(M7_MARGIN), evidence=STAND_IN, testable_in=("book", "paper"),
+              controls=(Control("m7_seed_spread", "the same spread over seeds at one ratio (seed noise)"),),
+              guards=("b2_gate", "b2_m7_design"),
+              notes="tiny bilingual world: per seed, max − min over the EN ratios of transfer averaged over the "
+                    "parallel shares; the direction is shown in the chapter's grid figure"),
     ], profile=profile, checks=[
         Check("decomposition", "Raw agreement equals P(both right) + P(both wrong, same option) (exact identity).",
               "decomposition_holds"),
@@ -256,50 +271,128 @@ def translated_results(table, languages: Sequence[str] | None, *, n_bootstrap: i
 # --------------------------------------------------------------------------- M6
 
 
-def world_results(worlds: Mapping[tuple[str, int], dict], *, n_permutations: int = 2_000,
-                  n_bootstrap: int = 2_000, seed: int = 0) -> dict[str, Any]:
-    """Per seed transfer of the p0 and p20 runs, the seed-noise control and the B2 gate (with reasons).
+def _transfer(result: Mapping[str, Any]) -> float:
+    return float(transfer_correct(result["facts"]).mean())
 
-    Gate: (i) every run learned its seen facts (in-language accuracy ≥ 0.9) and was not cut by the
-    time budget; (ii) per seed, p0's transfer is within the 99th percentile of its prediction-
-    permutation null (no parallel data, no transfer beyond chance); (iii) the oracle run's
-    cross-language accuracy reaches the 95 % bootstrap interval of its in-language accuracy.
+
+def _above_chance(result: Mapping[str, Any], n_permutations: int, seed: int) -> bool:
+    """Transfer above the 99th percentile of the run's value-relabelling null."""
+    null = relabelling_null(result["facts"], n_permutations=n_permutations, seed=seed)
+    return _transfer(result) > float(np.quantile(null, 0.99))
+
+
+def _grid(worlds: Mapping[tuple[str, int], dict]) -> tuple[list[float], list[float], list[int], dict]:
+    """The grid's ratios, shares, the seeds that have every cell, and transfer per (r_en, share, seed)."""
+    cells = {(*cell, run_seed): _transfer(result) for (run, run_seed), result in worlds.items()
+             if (cell := parse_grid_label(run)) is not None}
+    ratios = sorted({r_en for r_en, _, _ in cells})
+    shares = sorted({share for _, share, _ in cells})
+    seeds = sorted(s for s in {s for _, _, s in cells}
+                   if all((r_en, share, s) in cells for r_en in ratios for share in shares))
+    return ratios, shares, seeds, cells
+
+
+def _nan_estimate(n: int) -> claims.Estimate:
+    return claims.Estimate(float("nan"), float("nan"), float("nan"), n, "t", "seeds")
+
+
+def _b2_gate(worlds: Mapping[tuple[str, int], dict], n_permutations: int, n_bootstrap: int, seed: int) -> list[str]:
+    """Reasons the B2 gate fails (none: it holds).
+
+    (i) every run learned its seen facts (in-language accuracy ≥ 0.9) and was not cut by the time
+    budget; (ii) the chance bracket: every run *without anchors* (no person in both languages, no
+    parallel units, so nothing ties an English value to its Chinese name) transfers no better than the
+    99th percentile of its value-relabelling null (:func:`~reprobook.mubench.tinyworld.relabelling_null`); (iii) the oracle run's cross-language accuracy
+    reaches the 95 % bootstrap interval of its in-language accuracy.
     """
-    seeds = sorted({s for run, s in worlds if run == "p0"} & {s for run, s in worlds if run == "p20"})
-    out: dict[str, Any] = {}
     reasons = []
     for (run, run_seed), result in worlds.items():
         seen = in_language_correct(result["facts"]).mean()
-        cut = result["steps_done"] < result.get("steps", result["steps_done"]) and not result.get("memorised", True)
         if seen < 0.9:
             reasons.append(f"{run} seed {run_seed} learned {seen:.2f} of its seen facts (< 0.9)")
-        if cut:
+        if result["steps_done"] < result.get("steps", result["steps_done"]) and not result.get("memorised", True):
             reasons.append(f"{run} seed {run_seed} was cut by the time budget at step {result['steps_done']}")
-    for run_seed in seeds:
-        facts = worlds[("p0", run_seed)]["facts"]
-        null = permutation_null(facts, n_permutations=n_permutations, seed=seed + run_seed)
-        if transfer_correct(facts).mean() > np.quantile(null, 0.99):
-            reasons.append(f"p0 seed {run_seed} transfers above its permutation null (chance bracket)")
+    chance = [(run_seed, result) for (run, run_seed), result in worlds.items() if run == "no-anchor"]
+    for run_seed, result in chance:
+        if _above_chance(result, n_permutations, seed + run_seed):
+            reasons.append(f"no-anchor seed {run_seed} transfers above its relabelling null (chance bracket)")
+    if not chance:
+        reasons.append("no no-anchor run (the chance bracket)")
     oracles = [result for (run, _), result in worlds.items() if run == "oracle"]
     for result in oracles:
         seen = in_language_correct(result["facts"])
         low, _ = cons.bootstrap_ci(lambda idx, v=seen: v[idx].mean(), len(seen), n_boot=n_bootstrap, seed=seed)
-        if transfer_correct(result["facts"]).mean() < low:
+        if _transfer(result) < low:
             reasons.append("the oracle's cross-language accuracy is below its in-language interval (oracle bracket)")
     if not oracles:
         reasons.append("no oracle run")
-    if len(seeds) < 1:
-        reasons.append("no seed has both a p0 and a p20 run")
-    out["b2_gate"] = claims.guard(not reasons, "B2 gate failed: " + "; ".join(reasons))
-    p0 = np.array([transfer_correct(worlds[("p0", s)]["facts"]).mean() for s in seeds])
-    p20 = np.array([transfer_correct(worlds[("p20", s)]["facts"]).mean() for s in seeds])
-    out["m6_transfer_gain"] = claims.paired_difference(p20, p0, unit="seeds") if len(seeds) else \
-        claims.Estimate(float("nan"), float("nan"), float("nan"), 0, "t", "seeds")
-    # seed noise: each p0 run against the p0 run of the next seed (cyclically)
-    out["m6_seed_noise"] = claims.paired_difference(np.roll(p0, -1), p0, unit="seeds") if len(seeds) >= 2 else \
-        claims.Estimate(float("nan"), float("nan"), float("nan"), len(seeds), "t", "seeds")
-    out["b2_transfer_p0"], out["b2_transfer_p20"] = p0.tolist(), p20.tolist()
+    return reasons
+
+
+def world_results(worlds: Mapping[tuple[str, int], dict], *, n_permutations: int = 2_000,
+                  n_bootstrap: int = 2_000, seed: int = 0) -> dict[str, Any]:
+    """M6 and M7 per seed over the EN-ratio × parallel-share grid, their controls and guards.
+
+    * M6, per seed: the mean over ratios of transfer(largest share) − transfer(no parallel units).
+      Control: the same difference between the no-parallel runs of two seeds (seed noise).
+    * M7, per seed: the spread (max − min) over ratios of transfer averaged over shares. Control, per
+      ratio: the spread of that average over as many seeds as there are ratios (what seeds alone give).
+
+    Grid runs are keyed ``(grid_label(r_en, share), seed)``; controls ``("oracle" | "no-anchor" |
+    "shared-vocab", seed)``.
+    """
+    ratios, shares, seeds, cells = _grid(worlds)
+    reasons = _b2_gate(worlds, n_permutations, n_bootstrap, seed)
+    m6_design = [] if len(shares) >= 2 and shares[0] == 0.0 and seeds else \
+        ["M6 needs complete grid seeds with a share of 0 and a larger one (b2_shares)"]
+    m7_design = [] if len(ratios) >= 2 and len(seeds) >= len(ratios) else \
+        ["M7 needs at least two ratios (b2_ratios) and as many complete seeds as ratios (b2_seeds)"]
+    out: dict[str, Any] = {
+        "b2_gate": claims.guard(not reasons, "B2 gate failed: " + "; ".join(reasons)),
+        "b2_m6_design": claims.guard(not m6_design, "; ".join(m6_design)),
+        "b2_m7_design": claims.guard(not m7_design, "; ".join(m7_design)),
+    }
+    if m6_design:
+        out["m6_transfer_gain"], out["m6_seed_noise"] = _nan_estimate(len(seeds)), _nan_estimate(len(seeds))
+    else:
+        low_share, high_share = shares[0], shares[-1]
+        none = np.array([np.mean([cells[(r_en, low_share, s)] for r_en in ratios]) for s in seeds])
+        most = np.array([np.mean([cells[(r_en, high_share, s)] for r_en in ratios]) for s in seeds])
+        out["m6_transfer_gain"] = claims.paired_difference(most, none, unit="seeds")
+        # seed noise: each seed's no-parallel runs against the next seed's (cyclically)
+        out["m6_seed_noise"] = claims.paired_difference(np.roll(none, -1), none, unit="seeds") if len(seeds) >= 2 \
+            else _nan_estimate(len(seeds))
+    if m7_design:
+        out["m7_ratio_spread"], out["m7_seed_spread"] = _nan_estimate(len(seeds)), _nan_estimate(len(ratios))
+    else:
+        by_ratio = np.array([[np.mean([cells[(r_en, share, s)] for share in shares]) for s in seeds]
+                             for r_en in ratios])  # ratios × seeds
+        out["m7_ratio_spread"] = claims.mean_interval(np.ptp(by_ratio, axis=0), unit="seeds")
+        out["m7_seed_spread"] = claims.mean_interval(np.ptp(by_ratio[:, :len(ratios)], axis=1), unit="ratios")
     return out
+
+
+def world_notes(worlds: Mapping[tuple[str, int], dict], *, n_permutations: int = 2_000, seed: int = 0
+                ) -> dict[str, str]:
+    """Run-time notes for M6 and M7: the grid that ran, how many no-parallel runs transfer above their
+    relabelling null (transfer through the people seen in both languages), and the shared-vocabulary
+    control's transfer (pass to ``Ledger.evaluate(..., notes=...)``)."""
+    ratios, shares, seeds, _ = _grid(worlds)
+    if not ratios:
+        return {}
+    text = (f"grid r_en {', '.join(f'{r:g}' for r in ratios)} × parallel share {', '.join(f'{p:g}' for p in shares)}"
+            f" × {len(seeds)} seeds")
+    no_parallel = [(run_seed, result) for (run, run_seed), result in worlds.items()
+                   if (cell := parse_grid_label(run)) is not None and cell[1] == 0.0]
+    if no_parallel:
+        above = sum(_above_chance(result, n_permutations, seed + run_seed) for run_seed, result in no_parallel)
+        text += (f"; without parallel units, {above} of {len(no_parallel)} runs transfer above their relabelling "
+                 "null")
+    shared = [result for (run, _), result in worlds.items() if run == "shared-vocab"]
+    if shared:
+        text += (f"; shared-vocabulary control: transfer {np.mean([_transfer(r) for r in shared]):.2f}, "
+                 f"in-language {np.mean([in_language_correct(r['facts']).mean() for r in shared]):.2f}")
+    return {"M6": text, "M7": text}
 
 
 # --------------------------------------------------------------------------- everything
@@ -336,5 +429,7 @@ def claim_results(arrays: AlignedArrays, worlds: Mapping[tuple[str, int], dict],
         results.update(world_results(worlds, n_permutations=n_permutations, n_bootstrap=n_bootstrap, seed=seed))
     else:
         results["b2_gate"] = claims.guard(False, "no tiny-world run (b2_runs is empty)")
+        results["b2_m6_design"] = results["b2_m7_design"] = results["b2_gate"]
         results["m6_transfer_gain"] = results["m6_seed_noise"] = None
+        results["m7_ratio_spread"] = results["m7_seed_spread"] = None
     return results

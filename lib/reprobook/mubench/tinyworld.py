@@ -10,6 +10,12 @@ Every fact is 4 word tokens, ``name relation value .``, in both languages, so th
 is equal (a character-level world confounds tokenisation with language). Every training sequence starts
 with the separator, and evaluation prompts are ``<sep> name relation``.
 
+Two variants bracket the grid. Without *anchors* (``anchors=False``) no person is seen in both
+languages: nothing in the data ties an English value to its Chinese name, so transfer must sit at
+chance (the chance bracket). With *shared values* (``shared_values=True``) a value is one
+language-neutral token in both languages, so only the relation word differs (the shared-vocabulary
+control: value translation made free).
+
 >>> world = build_world(WorldConfig(n_people=6))
 >>> [len(group) for group in world.groups.values()]
 [2, 2, 2]
@@ -17,12 +23,15 @@ with the separator, and evaluation prompts are ``<sep> name relation``.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["WorldConfig", "World", "build_world", "sample_batch", "run_world", "permutation_null"]
+__all__ = ["WorldConfig", "World", "build_world", "sample_batch", "run_world", "permutation_null", "relabelling_null",
+           "grid_label",
+           "parse_grid_label"]
 
 ATTRIBUTES = ("month", "country", "weekday")
 COUNTRIES = ("FR", "DE", "JP", "BR", "IN", "EG", "KE", "MX", "CA", "AU", "RU", "IT", "ES", "NG", "AR", "TR", "SE",
@@ -34,7 +43,8 @@ END = {"en": ".", "zh": "。"}
 
 @dataclass(frozen=True)
 class WorldConfig:
-    """One training run. ``oracle``: every fact in both languages; ``p_parallel``: share of parallel units."""
+    """One training run. ``oracle``: every fact in both languages; ``p_parallel``: share of parallel units;
+    ``anchors=False``: no person in both languages; ``shared_values``: one value token for both languages."""
 
     n_people: int = 30
     r_en: float = 0.5
@@ -52,6 +62,32 @@ class WorldConfig:
     time_budget_s: float = 0.0
     stop_when_memorised: bool = False  # end at the first evaluation with every seen fact right
     device: str = "cpu"  # auto | cpu | cuda (reprobook.devices); CPU results do not depend on it
+    anchors: bool = True
+    shared_values: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.r_en < 1.0:
+            raise ValueError(f"WorldConfig.r_en must be in (0, 1), got {self.r_en!r}")
+        if not 0.0 <= self.p_parallel < 1.0:
+            raise ValueError(f"WorldConfig.p_parallel must be in [0, 1), got {self.p_parallel!r}")
+        if not self.anchors and (self.p_parallel or self.oracle):
+            raise ValueError("WorldConfig.anchors=False (no person in both languages) allows neither parallel "
+                             "units (p_parallel > 0) nor the oracle")
+
+
+def grid_label(r_en: float, p_parallel: float) -> str:
+    """The run label of one cell of the EN-ratio × parallel-share grid.
+
+    >>> grid_label(0.5, 0.2), parse_grid_label("en0.5-par0.2"), parse_grid_label("oracle")
+    ('en0.5-par0.2', (0.5, 0.2), None)
+    """
+    return f"en{r_en:g}-par{p_parallel:g}"
+
+
+def parse_grid_label(label: str) -> tuple[float, float] | None:
+    """(r_en, p_parallel) of a grid label, None for any other run (a control)."""
+    match = re.fullmatch(r"en([0-9.e-]+)-par([0-9.e-]+)", label)
+    return (float(match[1]), float(match[2])) if match else None
 
 
 def _value_names(lang: str) -> dict[str, list[str]]:
@@ -89,17 +125,23 @@ def build_world(config: WorldConfig) -> World:
             names.append(name)
     facts = np.stack([rng.integers(0, k, size=config.n_people) for k in (12, 20, 7)], axis=1)
     order = rng.permutation(config.n_people)
-    third = config.n_people // 3
-    groups = {"en": sorted(order[:third].tolist()), "zh": sorted(order[third:2 * third].tolist()),
-              "both": sorted(order[2 * third:].tolist())}
+    if config.anchors:  # thirds: A_en, A_zh, A_both
+        third = config.n_people // 3
+        parts = (order[:third], order[third:2 * third], order[2 * third:])
+    else:  # halves and no A_both
+        half = config.n_people // 2
+        parts = (order[:half], order[half:], order[:0])
+    groups = {group: sorted(part.tolist()) for group, part in zip(("en", "zh", "both"), parts, strict=True)}
     vocab = ["<sep>"] + names + [".", "。"] + [rel for lang in RELATIONS for rel in RELATIONS[lang].values()]
     value_tokens = {}
     for lang in ("en", "zh"):
         for attribute, values in _value_names(lang).items():
+            if config.shared_values and lang == "zh":
+                value_tokens[(lang, attribute)] = value_tokens[("en", attribute)]
+                continue
             ids = []
-            for value in values:
-                token = f"{lang}:{value}"
-                vocab.append(token)
+            for index, value in enumerate(values):
+                vocab.append(f"{attribute}:{index}" if config.shared_values else f"{lang}:{value}")
                 ids.append(len(vocab) - 1)
             value_tokens[(lang, attribute)] = np.array(ids)
     return World(vocab, {token: i for i, token in enumerate(vocab)}, names, facts, groups, value_tokens)
@@ -261,7 +303,9 @@ def in_language_correct(facts) -> np.ndarray:
 def permutation_null(facts, *, n_permutations: int = 10_000, seed: int = 0) -> np.ndarray:
     """Transfer accuracy when the model's predictions are shuffled across people within (attribute, direction).
 
-    Keeps the model's own value preferences (a model that always says "January" keeps saying it).
+    Keeps the model's own value preferences (a model that always says "January" keeps saying it), but
+    treats people as independent: it is anti-conservative for a model that answers with a consistent,
+    arbitrary value mapping; :func:`relabelling_null` is the chance reference the chapter judges with.
     """
     rng = np.random.default_rng(seed)
     blocks = []
@@ -276,3 +320,35 @@ def permutation_null(facts, *, n_permutations: int = 10_000, seed: int = 0) -> n
     for draw in range(n_permutations):
         out[draw] = sum(int((pred[rng.permutation(len(pred))] == truth).sum()) for pred, truth in blocks) / total
     return out
+
+
+def relabelling_null(facts, *, n_permutations: int = 10_000, seed: int = 0) -> np.ndarray:
+    """Transfer accuracy when the asked language's values are relabelled by a random permutation, drawn
+    independently per (attribute, direction).
+
+    The exact null of "the model does not know which Chinese value is which English value": without
+    that knowledge the target language's value labels are exchangeable, so any consistent but
+    arbitrary mapping the model learned (every person born in March answered with the same Chinese
+    month) is as likely as its relabellings. Unlike :func:`permutation_null`, which shuffles predictions
+    across people and so treats people as independent, it keeps such clusters together.
+
+    >>> import pandas as pd
+    >>> facts = pd.DataFrame({"attribute": ["weekday"] * 4, "group": ["en", "en", "zh", "zh"],
+    ...                       "truth": [0, 1, 2, 3], "pred_en": [0, 0, 2, 3], "pred_zh": [0, 1, 0, 0]})
+    >>> float(relabelling_null(facts, n_permutations=20_000).mean().round(2))  # 1/K with K = 7
+    0.14
+    """
+    rng = np.random.default_rng(seed)
+    sizes = dict(zip(ATTRIBUTES, (12, 20, 7), strict=True))
+    blocks = []
+    for attribute in ATTRIBUTES:
+        for group, column in (("en", "pred_zh"), ("zh", "pred_en")):
+            sub = facts[(facts.attribute == attribute) & (facts.group == group)]
+            if len(sub):
+                blocks.append((sizes[attribute], sub[column].to_numpy(), sub.truth.to_numpy()))
+    total = sum(len(pred) for _, pred, _ in blocks)
+    hits = np.zeros(n_permutations)
+    for size, pred, truth in blocks:
+        relabel = rng.random((n_permutations, size)).argsort(axis=1)  # one random permutation per draw
+        hits += (relabel[:, pred] == truth[None, :]).sum(axis=1)
+    return hits / total
