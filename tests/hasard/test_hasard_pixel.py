@@ -180,3 +180,13 @@ def test_book_keeps_the_grid_as_stand_in():
     evidence = {claim.id: claim.evidence for claim in ledger.claims}
     assert {evidence[claim] for claim in LEARNERS} == {STAND_IN}
     assert all(claim.metric.startswith("cmdp_") for claim in ledger.claims if claim.id in LEARNERS)
+
+
+def test_pixel_paper_column_follows_the_scenario_and_the_paper_profile_judges_from_pixels():
+    from reprobook.run import resolve_parameters
+
+    paper = {c.id: c.paper for c in build_ledger("paper", published_table(), True, "remedy_rush").claims}
+    assert paper["c7_pixel_lagrangian_lowers_cost"] == "RR L1: PPO-Lag cost 5.25 vs PPO 52.44"
+    params = chapter.validate_parameters(**resolve_parameters("hasard", "paper"))
+    assert params.claims_on_pixels and len(params.pixel_seeds) >= 3
+    assert set(params.pixel_methods) == set(METHODS)
