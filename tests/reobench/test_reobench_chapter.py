@@ -40,6 +40,20 @@ def test_parameters_are_checked_by_name():
         validate_parameters(corruptions=["fog"])
     with pytest.raises(ParameterError, match="severity_table"):
         validate_parameters(severity_table="imagenet")
+    with pytest.raises(ParameterError, match="size_widths.*distinct"):
+        validate_parameters(size_widths=[0.5])  # the main width
+    with pytest.raises(ParameterError, match="size_widths"):
+        validate_parameters(size_widths=[0.1])
+    with pytest.raises(ParameterError, match="size_widths"):
+        validate_parameters(size_widths=0.25)
+    with pytest.raises(ParameterError, match="size_widths.*supervised"):
+        validate_parameters(backbones=["clip"], size_widths=[0.25])
+    with pytest.raises(ParameterError, match="segmentation_images"):
+        validate_parameters(segmentation_images=-1)
+    sized = validate_parameters(size_widths=[1.0, 0.25], segmentation_images=40)
+    assert sized.replicate_configs()[0].size_widths == (1.0, 0.25)
+    assert sized.replicate_configs()[0].segmentation_images == 40
+    assert sized.models() == ["supervised", "clip", "supervised ×1", "supervised ×0.25"]
     params = validate_parameters(corruptions=["rotate", "haze"], seeds=[0, 1])
     assert params.corruptions == ("haze", "rotate")  # the paper's order
     assert len(params.replicate_configs()) == 2

@@ -331,3 +331,28 @@ def test_noise_rates_match_the_imagenet_c_package():
                    generator=0).numpy()
     share_theirs, share_ours = float(np.mean(theirs != 128)), float(np.mean(ours != 128 / 255))
     assert abs(share_theirs - 0.17) < 0.02 and abs(share_ours - 0.17) < 0.01
+
+
+@pytest.mark.parametrize("padding", ["reflection", "zeros"])
+def test_sparse_warp_equals_grid_sample(padding):
+    """The cached sparse-matrix warp (batches sharing a few transforms) against torch's grid_sample."""
+    import math
+
+    import torch.nn.functional as F
+
+    from reprobook.reobench.corrupt import _sparse_warp
+
+    images = torch.rand(32, 3, 24, 40, generator=torch.Generator().manual_seed(5))
+    angle = math.radians(50)
+    thetas = [[[math.cos(angle), -math.sin(angle) * 24 / 40, 0.1], [math.sin(angle) * 40 / 24, math.cos(angle), -0.2]],
+              [[1 / 0.6, 0, 0], [0, 1 / 0.6, 0]], [[1, 0, 0.13], [0, 1, -0.09]]]
+    theta = torch.tensor([thetas[i % 2] for i in range(32)])  # two transforms, 16 images each
+    reference = F.grid_sample(images, F.affine_grid(theta, list(images.shape), align_corners=False), mode="bilinear",
+                              padding_mode=padding, align_corners=False)
+    torch.testing.assert_close(_sparse_warp(images, theta, padding), reference, atol=1e-5, rtol=0)  # float32 coordinate rounding; 1/255 is 4e-3
+    one = torch.tensor([thetas[2]]).expand(32, 2, 3)
+    reference = F.grid_sample(images, F.affine_grid(one, list(images.shape), align_corners=False), mode="bilinear",
+                              padding_mode=padding, align_corners=False)
+    torch.testing.assert_close(_sparse_warp(images, one, padding), reference, atol=1e-5, rtol=0)  # float32 coordinate rounding; 1/255 is 4e-3
+    varied = torch.rand(32, 2, 3, generator=torch.Generator().manual_seed(1))
+    assert _sparse_warp(images, varied, padding) is None  # too many transforms: grid_sample does it

@@ -18,8 +18,11 @@ def test_smoke_probe_is_sane() -> None:
     assert result.cells == len(parameters["seeds"])
     assert result.units_done % SHORT_BATCH == 0 and result.units_done >= SHORT_BATCH
     epochs = parameters["epochs"]["supervised"]
+    runs = 1 + len(parameters["size_widths"])  # the supervised CNN at its width and at each further width
+    assert runs == 2 and "×0.25" in result.notes
     # a fast machine may pre-train more images in the slice than the smoke profile needs in all
-    assert result.units_total == max(epochs * parameters["n_train"] * len(parameters["seeds"]), result.units_done)
+    assert result.units_total == max(runs * epochs * parameters["n_train"] * len(parameters["seeds"]),
+                                     result.units_done)
     assert 0 < result.wall_seconds < 60 and result.cpu_seconds > 0
     projection = project(result)
     assert projection.gpu_hours == 0 and projection.wall_hours_serial > 0

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprobook.claims import INCONCLUSIVE, NOT_IMPLEMENTED, NOT_TESTABLE, REPRODUCED
+from reprobook.claims import INCONCLUSIVE, NOT_TESTABLE, REPRODUCED
 from reprobook.reobench.chapter import vhm_table
 from reprobook.reobench.corrupt import APPEARANCE, CORRUPTIONS
 from reprobook.reobench.ledger import build_ledger, claim_results, falling_share, null_accuracy
@@ -16,11 +16,15 @@ SEEDS = (0, 1, 2, 3, 4)
 N_TEST = 300
 
 
+NARROW = "supervised ×0.25"
+WIDTHS = {NARROW: 0.25, "supervised": 0.5}
+
+
 def world(drop_of, clean_of, seeds=SEEDS, severities=(1, 2, 3, 4, 5), noise=0.0):
     """Accuracy and per-image clean correctness frames; ``drop_of(model, corruption, severity)`` is the relative drop."""
     rng = np.random.default_rng(7)
     rows, correct = [], []
-    models = ["supervised", "clip", "colour histogram", "pixel MLP"]
+    models = ["supervised", "clip", "colour histogram", "pixel MLP", NARROW]
     for seed in seeds:
         for model in models:
             clean = clean_of(model)
@@ -38,30 +42,73 @@ def world(drop_of, clean_of, seeds=SEEDS, severities=(1, 2, 3, 4, 5), noise=0.0)
     return pd.DataFrame(rows), pd.DataFrame(correct)
 
 
-def judge(accuracy, correct, backbones=("supervised", "clip")):
+def segmentation_world(seg_drop_of, seeds=SEEDS, severities=(1, 2, 3, 4, 5), noise=0.0):
+    """mIoU per cell and clean per-image counts for the supervised CNN; ``seg_drop_of(corruption, severity)``."""
+    rng = np.random.default_rng(11)
+    cells, counts = [], []
+    for seed in seeds:
+        inter = rng.uniform(200, 800, size=(N_TEST, 5))
+        union = inter + rng.uniform(100, 600, size=(N_TEST, 5))
+        clean = float((inter.sum(0) / union.sum(0)).mean())
+        frame = pd.DataFrame({"seed": seed, "model": "supervised", "image": np.arange(N_TEST)})
+        for k in range(5):
+            frame[f"intersection_{k}"], frame[f"union_{k}"] = inter[:, k], union[:, k]
+        counts.append(frame)
+        cells.append({"seed": seed, "model": "supervised", "corruption": "clean", "severity": 0, "miou": clean})
+        cells += [{"seed": seed, "model": "supervised", "corruption": name, "severity": severity,
+                   "miou": clean * (1 - seg_drop_of(name, severity)) + noise * rng.normal()}
+                  for name in CORRUPTIONS for severity in severities]
+    return pd.DataFrame(cells), pd.concat(counts, ignore_index=True)
+
+
+def judge(accuracy, correct, backbones=("supervised", "clip"), segmentation=None):
     ledger = build_ledger("book", backbones)
-    table = ledger.evaluate(claim_results(accuracy, correct, backbones, vhm=vhm_table()))
+    seg, counts = segmentation if segmentation is not None else (None, None)
+    table = ledger.evaluate(claim_results(accuracy, correct, backbones, vhm=vhm_table(), segmentation=seg,
+                                          segmentation_counts=counts, widths=WIDTHS))
     return ledger, table.set_index("claim").verdict
 
 
 def clean_of(model):
-    return {"supervised": 0.9, "clip": 0.88, "colour histogram": 0.3, "pixel MLP": 0.5}[model]
+    return {"supervised": 0.9, "clip": 0.88, "colour histogram": 0.3, "pixel MLP": 0.5, NARROW: 0.87}[model]
 
 
 @pytest.mark.parametrize("name", ["nothing changes", "every backbone is its control", "nothing learned",
                                   "all zero"])
 def test_no_claim_is_reproduced_in_a_null_world(name):
+    # segmentation loses what classification loses (no task effect), with measurement noise
+    segmentation = segmentation_world(lambda *_: 0.0, noise=0.005)
     if name == "nothing changes":  # corruptions have no effect: drops are sampling noise only
         accuracy, correct = world(lambda *_: 0.0, clean_of, noise=0.01)
     elif name == "every backbone is its control":  # the backbones behave like the colour-histogram probe
         accuracy, correct = world(lambda model, name, s: 0.1 * s, lambda model: 0.3)
+        segmentation = segmentation_world(lambda name, s: 0.1 * s, noise=0.005)
     elif name == "nothing learned":
         accuracy, correct = world(lambda *_: 0.0, lambda model: 1 / 9, noise=0.01)
     else:
         accuracy, correct = world(lambda *_: 0.0, lambda model: 0.0)
-    _, verdicts = judge(accuracy, correct)
+    _, verdicts = judge(accuracy, correct, segmentation=segmentation)
     assert REPRODUCED not in set(verdicts), verdicts.to_dict()
-    assert verdicts["c5_backbone_size"] == NOT_IMPLEMENTED and verdicts["c6_tasks"] == NOT_IMPLEMENTED
+
+
+def test_size_and_task_claims_need_their_runs():
+    accuracy, correct = world(effect_drop, clean_of)
+    accuracy = accuracy[accuracy.model != NARROW]
+    ledger, verdicts = judge(accuracy, correct)
+    notes = ledger.table.set_index("claim").note
+    assert verdicts["c5_backbone_size"] == NOT_TESTABLE and "size_widths" in notes["c5_backbone_size"]
+    assert verdicts["c6_tasks"] == NOT_TESTABLE and "segmentation_images" in notes["c6_tasks"]
+
+
+def test_size_and_task_effects_are_found_in_either_direction():
+    accuracy, correct = world(effect_drop, clean_of)
+    segmentation = segmentation_world(lambda name, s: 0.05 * s)  # ρ 0.15 for segmentation, ≈ 0.07 for accuracy
+    _, verdicts = judge(accuracy, correct, segmentation=segmentation)
+    assert verdicts["c5_backbone_size"] == REPRODUCED  # the narrow CNN loses 1.5 times what the wide one does
+    assert verdicts["c6_tasks"] == REPRODUCED
+    gentle = segmentation_world(lambda name, s: 0.0)  # segmentation loses nothing: a difference the other way
+    _, verdicts = judge(accuracy, correct, segmentation=gentle)
+    assert verdicts["c6_tasks"] == REPRODUCED
 
 
 def effect_drop(model, name, severity):
@@ -69,7 +116,7 @@ def effect_drop(model, name, severity):
     base = {"gaussian_noise": 0.06, "salt_and_pepper_noise": 0.05, "data_gaps": 0.002}.get(name, 0.02)
     if name in ("rotate", "scale", "translate"):
         base = 0.02
-    factor = 0.5 if model == "clip" else 1.0
+    factor = {"clip": 0.5, NARROW: 1.5}.get(model, 1.0)
     if model == "colour histogram":
         factor = 6.0
     return min(0.95, base * severity * factor)
@@ -77,7 +124,7 @@ def effect_drop(model, name, severity):
 
 def test_a_world_with_the_effects_reproduces_the_main_claims():
     accuracy, correct = world(effect_drop, lambda model: {"supervised": 0.9, "clip": 0.88,
-                                                          "colour histogram": 0.3, "pixel MLP": 0.5}[model])
+                                                          "colour histogram": 0.3, "pixel MLP": 0.5, NARROW: 0.87}[model])
     # the largest drop must exceed 20 %: make noise harsh at severity 5
     accuracy.loc[(accuracy.corruption == "gaussian_noise") & (accuracy.severity == 5)
                  & (accuracy.model == "supervised"), "accuracy"] = 0.1
@@ -94,10 +141,9 @@ def test_a_world_with_the_effects_reproduces_the_main_claims():
 
 def test_failed_acceptance_makes_every_claim_untestable():
     accuracy, correct = world(effect_drop, lambda model: {"supervised": 0.7, "clip": 0.88,
-                                                          "colour histogram": 0.3, "pixel MLP": 0.5}[model])
+                                                          "colour histogram": 0.3, "pixel MLP": 0.5, NARROW: 0.87}[model])
     ledger, verdicts = judge(accuracy, correct)
-    judged = verdicts.drop(["c5_backbone_size", "c6_tasks"])
-    assert set(judged) == {NOT_TESTABLE}
+    assert set(verdicts) == {NOT_TESTABLE}
     assert "supervised CNN clean accuracy 0.700 outside [0.85, 0.95]" in ledger.table.note.iloc[0]
 
 

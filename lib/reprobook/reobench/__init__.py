@@ -9,7 +9,8 @@ Modules: :mod:`~reprobook.reobench.noise` (fractal noise), :mod:`~reprobook.reob
 aerial scenes), :mod:`~reprobook.reobench.corrupt` (the 12 corruptions as batched torch functions
 ``(images, severity) -> images``), :mod:`~reprobook.reobench.jpeg` (baseline JPEG in torch),
 :mod:`~reprobook.reobench.models` (backbones and their pre-training), :mod:`~reprobook.reobench.probe`
-(linear probes and controls), :mod:`~reprobook.reobench.metrics` (drops, mCE, mRR),
+(linear probes and controls), :mod:`~reprobook.reobench.segmentation` (the 1 × 1-convolution segmentation
+probe and mIoU), :mod:`~reprobook.reobench.metrics` (drops, mCE, mRR),
 :mod:`~reprobook.reobench.experiments` and :mod:`~reprobook.reobench.chapter` (the chapter's runs),
 :mod:`~reprobook.reobench.ledger` (the claims and the per-seed numbers they judge).
 """

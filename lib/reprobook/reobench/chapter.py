@@ -29,7 +29,7 @@ from reprobook.params import (
     check_subset,
 )
 from reprobook.reobench.corrupt import APPEARANCE, CORRUPTIONS, GEOMETRIC, SEVERITY_TABLES, corrupt
-from reprobook.reobench.experiments import ReplicateConfig, SuiteConfig
+from reprobook.reobench.experiments import ReplicateConfig, SuiteConfig, width_model
 from reprobook.reobench.ledger import CONTROL_MODELS, REFERENCE_MODEL
 from reprobook.reobench.models import BACKBONES
 
@@ -41,13 +41,13 @@ DEFAULTS: dict[str, Any] = {
     "profile": "book", "n_train": 2500, "n_val": 180, "n_test": 270, "image_size": 64, "seeds": [0, 1, 2],
     "backbones": ["supervised", "clip"], "epochs": {"supervised": 10, "mae": 12, "simclr": 6, "clip": 10},
     "corruptions": list(CORRUPTIONS), "severities": [1, 3, 5], "severity_table": "reobench",
-    "probe_l2": [1e-3, 3e-4, 1e-4], "pixel_mlp_epochs": 30, "width": 0.5, "threads": 1, "jobs": 2,
-    "device": "cpu", "oracle_check": True,
+    "probe_l2": [1e-3, 3e-4, 1e-4], "pixel_mlp_epochs": 30, "width": 0.5, "size_widths": [],
+    "segmentation_images": 150, "threads": 1, "jobs": 2, "device": "cpu", "oracle_check": True,
 }
 #: The largest value each size parameter accepts (an absurd value is refused before any compute).
 MAXIMA: dict[str, int] = {
     "n_train": 200_000, "n_val": 50_000, "n_test": 50_000, "image_size": 512, "seeds": 64, "epochs": 1000,
-    "pixel_mlp_epochs": 1000, "threads": 256, "jobs": 64, "probe_l2": 8, "width": 8,
+    "pixel_mlp_epochs": 1000, "threads": 256, "jobs": 64, "probe_l2": 8, "width": 8, "size_widths": 4,
 }
 
 #: VHM on VRSBench VQA (GPT-judged accuracy, %), REOBench repository notebook ``VRSBench/cal_stat.ipynb``.
@@ -83,6 +83,8 @@ class Parameters:
     probe_l2: tuple[float, ...]
     pixel_mlp_epochs: int
     width: float
+    size_widths: tuple[float, ...]
+    segmentation_images: int
     threads: int
     jobs: int
     device: str
@@ -93,11 +95,26 @@ class Parameters:
                            corruptions=self.corruptions, severities=self.severities, table=self.severity_table,
                            n_val=self.n_val)
 
+    def widths(self) -> dict[str, float]:
+        """The supervised CNN's result labels by width (the backbone-size comparison), when it runs.
+
+        >>> validate_parameters(size_widths=[0.25]).widths()
+        {'supervised': 0.5, 'supervised ×0.25': 0.25}
+        """
+        if "supervised" not in self.backbones:
+            return {}
+        return {"supervised": self.width} | {width_model(width): width for width in self.size_widths}
+
+    def models(self) -> list[str]:
+        """Every probed backbone's label: the backbones, then the supervised CNN's further widths."""
+        return [*self.backbones, *(model for model in self.widths() if model not in self.backbones)]
+
     def replicate_configs(self) -> list[ReplicateConfig]:
         """One config per seed: every backbone and the controls on that seed's suite."""
         return [ReplicateConfig(suite=self.suite(seed), backbones=self.epochs, threads=self.threads,
                                 l2=self.probe_l2, pixel_epochs=self.pixel_mlp_epochs, width=self.width,
-                                device=self.device)
+                                device=self.device, size_widths=self.size_widths,
+                                segmentation_images=self.segmentation_images)
                 for seed in self.seeds]
 
 
@@ -137,6 +154,8 @@ def validate_parameters(**given: Any) -> Parameters:
                              f"numbers in [0, 10], got {l2!r}")
     candidates = tuple(check_float("probe_l2", value, minimum=0.0, maximum=10.0) for value in candidates)
     n_val = check_int("n_val", values["n_val"], minimum=0, maximum=MAXIMA["n_val"])
+    width = check_float("width", values["width"], minimum=0.25, maximum=MAXIMA["width"])
+    size_widths = _check_size_widths(values["size_widths"], width, backbones)
     if len(candidates) > 1 and n_val < 9:
         raise ParameterError(f"parameter 'n_val' must be >= 9 to choose among {len(candidates)} 'probe_l2' values, "
                              f"got {n_val}")
@@ -151,12 +170,28 @@ def validate_parameters(**given: Any) -> Parameters:
         probe_l2=candidates,
         pixel_mlp_epochs=check_int("pixel_mlp_epochs", values["pixel_mlp_epochs"], minimum=1,
                                    maximum=MAXIMA["pixel_mlp_epochs"]),
-        width=check_float("width", values["width"], minimum=0.25, maximum=MAXIMA["width"]),
+        width=width, size_widths=size_widths,
+        segmentation_images=check_int("segmentation_images", values["segmentation_images"], minimum=0,
+                                      maximum=MAXIMA["n_train"]),
         threads=check_int("threads", values["threads"], minimum=1, maximum=MAXIMA["threads"]),
         jobs=check_int("jobs", values["jobs"], minimum=1, maximum=MAXIMA["jobs"]),
         device=check_device(values["device"]),
         oracle_check=check_bool("oracle_check", values["oracle_check"]),
     )
+
+
+def _check_size_widths(value: Any, width: float, backbones: tuple[str, ...]) -> tuple[float, ...]:
+    """Further widths of the supervised CNN for the backbone-size claim: distinct numbers in [0.25, 8], not ``width``."""
+    if not isinstance(value, (list, tuple)) or len(value) > MAXIMA["size_widths"]:
+        raise ParameterError(f"parameter 'size_widths' must be a list of at most {MAXIMA['size_widths']} widths in "
+                             f"[0.25, {MAXIMA['width']}], got {value!r}")
+    widths = tuple(check_float("size_widths", item, minimum=0.25, maximum=MAXIMA["width"]) for item in value)
+    if len(set(widths)) != len(widths) or width in widths:
+        raise ParameterError(f"parameter 'size_widths' must list distinct widths other than 'width' ({width:g}), "
+                             f"got {list(value)!r}")
+    if widths and "supervised" not in backbones:
+        raise ParameterError("parameter 'size_widths' needs 'supervised' among 'backbones' (it varies that CNN's width)")
+    return widths
 
 
 #: what the issue asks of the comparison claims; fewer seeds than this are a budget cut the ledger states

@@ -23,7 +23,9 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -297,9 +299,76 @@ def compression_artifacts(images: torch.Tensor, severity: int, *, generator: Gen
 
 # ----- geometric ---------------------------------------------------------------------------------------------
 
+#: a batch is warped by sparse matrices when it has at least this many images per distinct transform
+_IMAGES_PER_TRANSFORM = 16
+
+
+def _source_pixels(coordinates: torch.Tensor, size: int, padding: str) -> torch.Tensor:
+    """``grid_sample``'s source pixel for normalised coordinates (align_corners=False), reflected when asked."""
+    pixels = ((coordinates + 1) * size - 1) / 2
+    if padding != "reflection":
+        return pixels
+    shifted = (pixels + 0.5).abs()
+    inside = torch.fmod(shifted, size)
+    even = torch.floor(shifted / size) % 2 == 0
+    return torch.where(even, inside - 0.5, size - inside - 0.5).clamp(0, size - 1)
+
+
+@functools.lru_cache(maxsize=64)
+def warp_matrix(theta: tuple[float, ...], height: int, width: int, padding: str,
+                dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The bilinear warp of one affine ``theta`` (6 numbers, ``affine_grid``'s convention) as a sparse CSR matrix.
+
+    Row p holds the (at most four) bilinear weights output pixel p reads, with ``grid_sample``'s border rules
+    (``reflection`` or ``zeros``); ``M @ x`` on flattened (H·W) planes equals ``grid_sample`` up to rounding.
+    """
+    grid = F.affine_grid(torch.tensor(theta, dtype=dtype).view(1, 2, 3), [1, 1, height, width],
+                         align_corners=False)[0]
+    source_x = _source_pixels(grid[..., 0], width, padding).reshape(-1)
+    source_y = _source_pixels(grid[..., 1], height, padding).reshape(-1)
+    left, top = torch.floor(source_x), torch.floor(source_y)
+    outputs = torch.arange(height * width)
+    rows, columns, weights = [], [], []
+    for corner_x, corner_y in ((left, top), (left + 1, top), (left, top + 1), (left + 1, top + 1)):
+        weight = (1 - (source_x - corner_x).abs()) * (1 - (source_y - corner_y).abs())
+        inside = (corner_x >= 0) & (corner_x <= width - 1) & (corner_y >= 0) & (corner_y <= height - 1)
+        rows.append(outputs[inside])
+        columns.append((corner_y * width + corner_x)[inside].long())
+        weights.append(weight[inside])
+    matrix = torch.sparse_coo_tensor(torch.stack([torch.cat(rows), torch.cat(columns)]), torch.cat(weights),
+                                     (height * width, height * width), check_invariants=True).coalesce()
+    with warnings.catch_warnings():  # torch calls its CSR layout "beta"; sparse.mm on it is what we use
+        warnings.simplefilter("ignore", UserWarning)
+        return matrix.to_sparse_csr()
+
+
+def _sparse_warp(images: torch.Tensor, theta: torch.Tensor, padding: str) -> torch.Tensor | None:
+    """Warp with one cached sparse matrix per distinct transform; ``None`` when the transforms are too varied.
+
+    A batch that shares a few transforms (REOBench's fixed angles and zoom, four translation sign pairs) reads
+    each output pixel's four weights from a precomputed matrix instead of recomputing the sampling grid and
+    weights for every image (about three times faster than ``grid_sample`` on 64² batches).
+    """
+    batch, channels, height, width = images.shape
+    distinct, inverse = torch.unique(theta.reshape(batch, 6), dim=0, return_inverse=True)
+    if len(distinct) * _IMAGES_PER_TRANSFORM > batch:
+        return None
+    out = torch.empty_like(images)
+    for index, row in enumerate(distinct):
+        matrix = warp_matrix(tuple(row.tolist()), height, width, padding, images.dtype)
+        chosen = slice(None) if len(distinct) == 1 else (inverse == index).nonzero()[:, 0]
+        planes = images[chosen].reshape(-1, height * width)
+        out[chosen] = torch.sparse.mm(matrix, planes.T).T.reshape(-1, channels, height, width)
+    return out
+
+
 def _warp(images: torch.Tensor, theta: torch.Tensor, masks: torch.Tensor | None, padding: str = "reflection"):
-    grid = F.affine_grid(theta.to(images.dtype), list(images.shape), align_corners=False)
-    out = F.grid_sample(images, grid, mode="bilinear", padding_mode=padding, align_corners=False).clamp(0, 1)
+    out = _sparse_warp(images, theta.to(images.dtype), padding)
+    if out is None or masks is not None:
+        grid = F.affine_grid(theta.to(images.dtype), list(images.shape), align_corners=False)
+    if out is None:
+        out = F.grid_sample(images, grid, mode="bilinear", padding_mode=padding, align_corners=False)
+    out = out.clamp_(0, 1)
     if masks is None:
         return out
     if masks.shape != (images.shape[0], *images.shape[2:]):

@@ -44,12 +44,16 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
     device = torch_device(params.device)
     batch = BATCH if seconds >= SHORT_SLICE else SHORT_BATCH
     scenes = generate_scenes(batch, seed=PROBE_SEED, size=params.image_size)
-    shares = {name: epochs * params.n_train for name, epochs in params.epochs}
+    # (backbone, width) -> pre-training images per seed; the supervised CNN's further widths count too
+    shares = {(name, params.width): epochs * params.n_train for name, epochs in params.epochs}
+    epochs_of = dict(params.epochs)
+    shares |= {("supervised", width): epochs_of["supervised"] * params.n_train for width in params.size_widths}
     per_seed = sum(shares.values())
 
-    def train(name: str, steps: int) -> None:  # one step per epoch: the batch is the whole data set
+    def train(key: tuple[str, float], steps: int) -> None:  # one step per epoch: the batch is the whole data set
+        name, width = key
         train_backbone(name, scenes.images, scenes.labels, scenes.captions, epochs=steps, seed=PROBE_SEED,
-                       width=params.width, device=device)
+                       width=width, device=device)
 
     smallest = min(shares.values())
     pattern = {name: max(1, round(share / smallest)) for name, share in shares.items()}  # steps per round
@@ -65,12 +69,12 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
             break
     cpu = tree_cpu_seconds() - cpu_before
     done = float(batch * sum(steps.values()))
-    mix = ", ".join(f"{name} {count}" for name, count in steps.items())
+    mix = ", ".join(f"{name} ×{width:g} {count}" for (name, width), count in steps.items())
     return Probe(
         units_done=done, wall_seconds=wall, cpu_seconds=cpu, device=device,
         units_total=max(float(per_seed * len(params.seeds)), done), cells=len(params.seeds),
         unit="pre-training images",
-        notes=(f"The slice pre-trained the profile's backbones at {params.image_size}² (width {params.width:g}) "
+        notes=(f"The slice pre-trained the profile's backbones at {params.image_size}² (at their widths) "
                f"for {mix} steps of {batch} images{'' if batch == BATCH else f' (a short slice; the profile trains in batches of {BATCH})'} on {threads} thread(s) (each call's start-up included), in proportion to each backbone's share of the profile's "
                f"pre-training; the projection counts pre-training only, not the scene generation, the corrupted "
                f"suite ({len(params.corruptions)} corruptions × {len(params.severities)} severities of "

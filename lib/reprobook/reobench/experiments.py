@@ -23,13 +23,18 @@ import pandas as pd
 import torch
 
 from reprobook.devices import torch_device
-from reprobook.reobench.corrupt import CORRUPTIONS, corrupt
+from reprobook.reobench.corrupt import CORRUPTIONS, GEOMETRIC, corrupt
 from reprobook.reobench.models import extract_features, train_backbone
 from reprobook.reobench.probe import colour_histogram, fit_linear_probe, fit_pixel_mlp, pixel_features
-from reprobook.reobench.synth import CLASSES, Scenes, generate_scenes
+from reprobook.reobench.segmentation import fit_segmentation_probe, iou_counts, mean_iou
+from reprobook.reobench.synth import CLASSES, LAND_COVER, Scenes, generate_scenes
 
 __all__ = ["SuiteConfig", "SuiteData", "BackboneConfig", "ControlConfig", "ReplicateConfig", "suite_data",
-           "run_backbone", "run_controls", "run_replicate", "fit_probe", "validation_seed", "split_seeds", "corruption_seed", "to_uint8"]
+           "run_backbone", "run_controls", "run_replicate", "fit_probe", "validation_seed", "split_seeds", "corruption_seed", "to_uint8",
+           "width_model", "SEGMENTATION_L2"]
+
+#: the segmentation probe's L2 penalty (fixed before any result; no validation search at this size)
+SEGMENTATION_L2 = 1e-3
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class BackboneConfig:
     l2: float | tuple[float, ...] = 1e-3  # one penalty, or candidates chosen on clean validation accuracy
     width: float = 1.0  # CNN width multiplier (1 → 24, 48, 96, 192 channels)
     device: str = "cpu"  # where the backbone trains and extracts features ("cpu", "cuda" or "auto")
+    segmentation_images: int = 0  # training scenes for the segmentation probe (0: no segmentation probe)
+    model: str = ""  # the label in the result frames (default: the backbone's name)
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ class SuiteData:
     test: Scenes
     validation: Scenes | None
     corrupted: dict  # (corruption, severity) -> uint8 (n, 3, H, W)
+    corrupted_masks: dict  # (geometric corruption, severity) -> land-cover masks moved with the images (n, H, W)
     clean_test: torch.Tensor  # uint8
     timings: pd.DataFrame
     test_hash: str
@@ -134,29 +142,55 @@ def suite_data(suite: SuiteConfig) -> SuiteData:
                   if suite.n_val else None)
     clean = to_uint8(test.images)
     images = clean.float() / 255  # corrupt the 8-bit test images, as one would corrupt saved files
-    corrupted, rows = {}, []
+    corrupted, corrupted_masks, rows = {}, {}, []
     for name in suite.corruptions:
         for severity in suite.severities:
             wall, cpu = time.perf_counter(), time.process_time()
             out = corrupt(images, name, severity, generator=corruption_seed(suite.seed, name, severity),
-                          table=suite.table)
+                          table=suite.table, masks=test.masks if name in GEOMETRIC else None)
+            if name in GEOMETRIC:
+                out, corrupted_masks[name, severity] = out
             rows.append({"corruption": name, "severity": severity, "seconds": time.perf_counter() - wall,
                          "cpu_seconds": time.process_time() - cpu, "images": len(images)})
             corrupted[name, severity] = to_uint8(out)
     digest = hashlib.sha256(clean.numpy().tobytes()).hexdigest()
-    return SuiteData(train=train, test=test, validation=validation, corrupted=corrupted, clean_test=clean, timings=pd.DataFrame(rows),
-                     test_hash=digest)
+    return SuiteData(train=train, test=test, validation=validation, corrupted=corrupted,
+                     corrupted_masks=corrupted_masks, clean_test=clean, timings=pd.DataFrame(rows), test_hash=digest)
 
 
-def _score(model: str, predict, data: SuiteData) -> tuple[pd.DataFrame, np.ndarray]:
-    labels = data.test.labels
-    clean_correct = predict(data.clean_test) == labels
-    rows = [{"model": model, "corruption": "clean", "severity": 0,
-             "accuracy": float(clean_correct.double().mean())}]
+def _cells(data: SuiteData):
+    """Every scored cell of the suite: (corruption, severity, uint8 images, masks), clean first."""
+    yield "clean", 0, data.clean_test, data.test.masks
     for (name, severity), images in data.corrupted.items():
+        yield name, severity, images, data.corrupted_masks.get((name, severity), data.test.masks)
+
+
+def _score(model: str, evaluate, data: SuiteData) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    """Accuracy per cell, the clean per-image correctness, and per cell the segmentation counts when
+    ``evaluate(images, masks)`` returns them beside the class predictions."""
+    labels = data.test.labels
+    rows, counts, clean_correct = [], {}, None
+    for name, severity, images, masks in _cells(data):
+        predicted, cell_counts = evaluate(images, masks)
+        correct = predicted == labels
+        clean_correct = correct if clean_correct is None else clean_correct
         rows.append({"model": model, "corruption": name, "severity": severity,
-                     "accuracy": float((predict(images) == labels).double().mean())})
-    return pd.DataFrame(rows), clean_correct.numpy().astype(bool)
+                     "accuracy": float(correct.double().mean())})
+        if cell_counts is not None:
+            counts[name, severity] = cell_counts
+    return pd.DataFrame(rows), clean_correct.numpy().astype(bool), counts
+
+
+def _segmentation_frames(model: str, counts: dict, seed: int) -> dict:
+    """mIoU per cell, and the clean per-image counts (columns intersection_k, union_k) for the no-effect null."""
+    miou = pd.DataFrame([{"model": model, "corruption": name, "severity": severity, "miou": mean_iou(cell)}
+                         for (name, severity), cell in counts.items()])
+    clean = counts["clean", 0]
+    per_image = pd.DataFrame({"seed": seed, "model": model, "image": np.arange(len(clean))})
+    for k in range(clean.shape[2]):
+        per_image[f"intersection_{k}"] = clean[:, 0, k]
+        per_image[f"union_{k}"] = clean[:, 1, k]
+    return {"segmentation": miou, "segmentation_counts": per_image}
 
 
 def _clean_correct(model: str, correct: np.ndarray, seed: int) -> pd.DataFrame:
@@ -172,28 +206,43 @@ def run_backbone(config: BackboneConfig) -> dict:
     torch.set_num_threads(config.threads)
     device = torch_device(config.device)
     data = suite_data(config.suite)
+    model = config.model or config.backbone
     trained = train_backbone(config.backbone, data.train.images, data.train.labels, data.train.captions,
                              epochs=config.epochs, seed=config.seed, width=config.width, device=device)
     features = functools.partial(extract_features, trained.backbone, device=device)
     wall = time.perf_counter()
     validation = None if data.validation is None else (features(data.validation.images), data.validation.labels)
     probe, l2, validation_accuracy = fit_probe(features(data.train.images), data.train.labels, config.l2, validation)
+    segmenter = None
+    if config.segmentation_images:
+        pool = slice(0, min(config.segmentation_images, len(data.train)))
+        _, maps = features(data.train.images[pool], patches=True)
+        segmenter = fit_segmentation_probe(maps, data.train.masks[pool], n_classes=len(LAND_COVER),
+                                           l2=SEGMENTATION_L2)
     probe_seconds = time.perf_counter() - wall
+
+    def evaluate(images: torch.Tensor, masks: torch.Tensor):
+        if segmenter is None:
+            return probe.predict(features(images)), None
+        pooled, maps = features(images, patches=True)
+        return probe.predict(pooled), iou_counts(segmenter.predict(maps), masks, len(LAND_COVER))
+
     wall = time.perf_counter()
-    accuracy, correct = _score(config.backbone, lambda images: probe.predict(features(images)), data)
+    accuracy, correct, counts = _score(model, evaluate, data)
     inference_seconds = time.perf_counter() - wall
     n_scored = len(data.clean_test) * (1 + len(data.corrupted))
-    info = pd.DataFrame([{"model": config.backbone, "parameters": trained.parameters, "epochs": config.epochs,
+    info = pd.DataFrame([{"model": model, "width": config.width, "parameters": trained.parameters, "epochs": config.epochs,
                           "train_seconds": trained.seconds, "train_cpu_seconds": trained.cpu_seconds,
                           "train_images_per_second": config.epochs * len(data.train) / trained.seconds,
                           "probe_l2": l2, "validation_accuracy": validation_accuracy,
                           "probe_seconds": probe_seconds, "inference_seconds": inference_seconds,
                           "inference_images_per_second": n_scored / inference_seconds,
                           "final_loss": trained.losses[-1] if trained.losses else np.nan}])
-    losses = pd.DataFrame({"model": config.backbone, "epoch": np.arange(1, len(trained.losses) + 1),
+    losses = pd.DataFrame({"model": model, "epoch": np.arange(1, len(trained.losses) + 1),
                            "loss": trained.losses})
-    return {"accuracy": accuracy, "info": info, "losses": losses,
-            "clean_correct": _clean_correct(config.backbone, correct, config.suite.seed)}
+    result = {"accuracy": accuracy, "info": info, "losses": losses,
+              "clean_correct": _clean_correct(model, correct, config.suite.seed)}
+    return result | (_segmentation_frames(model, counts, config.suite.seed) if counts else {})
 
 
 def run_controls(config: ControlConfig) -> dict:
@@ -206,13 +255,13 @@ def run_controls(config: ControlConfig) -> dict:
     mlp = fit_pixel_mlp(pixel_features(data.train.images), data.train.labels, epochs=config.pixel_epochs,
                         seed=config.seed)
     scored = [
-        _score("colour histogram", lambda images: histogram_probe.predict(colour_histogram(images)), data),
-        _score("pixel MLP", lambda images: mlp(pixel_features(images)).argmax(dim=1), data),
+        _score("colour histogram", lambda images, _: (histogram_probe.predict(colour_histogram(images)), None), data),
+        _score("pixel MLP", lambda images, _: (mlp(pixel_features(images)).argmax(dim=1), None), data),
     ]
-    frames = [frame for frame, _ in scored]
+    frames = [frame for frame, _, _ in scored]
     chance = frames[0].assign(model="chance", accuracy=1 / len(CLASSES))
     clean_correct = pd.concat([_clean_correct(frame.model.iloc[0], correct, config.suite.seed)
-                               for frame, correct in scored], ignore_index=True)
+                               for frame, correct, _ in scored], ignore_index=True)
     return {"accuracy": pd.concat(frames + [chance], ignore_index=True), "clean_correct": clean_correct}
 
 
@@ -227,6 +276,17 @@ class ReplicateConfig:
     pixel_epochs: int = 60
     width: float = 1.0
     device: str = "cpu"
+    size_widths: tuple[float, ...] = ()  # further widths of the supervised CNN (the backbone-size comparison)
+    segmentation_images: int = 0  # training scenes of the segmentation probe (0: none)
+
+
+def width_model(width: float) -> str:
+    """The result frames' label of the supervised CNN at another width.
+
+    >>> width_model(0.25)
+    'supervised ×0.25'
+    """
+    return f"supervised ×{width:g}"
 
 
 def run_replicate(config: ReplicateConfig) -> dict:
@@ -239,12 +299,27 @@ def run_replicate(config: ReplicateConfig) -> dict:
     data = suite_data(config.suite)
     controls = run_controls(ControlConfig(suite=config.suite, seed=seed, threads=config.threads,
                                           pixel_epochs=config.pixel_epochs, l2=config.l2))
-    backbones = [run_backbone(BackboneConfig(backbone=name, suite=config.suite, epochs=epochs, seed=seed,
-                                             threads=config.threads, l2=config.l2, width=config.width,
-                                             device=config.device))
-                 for name, epochs in config.backbones]
+    runs = [BackboneConfig(backbone=name, suite=config.suite, epochs=epochs, seed=seed, threads=config.threads,
+                           l2=config.l2, width=config.width, device=config.device,
+                           segmentation_images=config.segmentation_images)
+            for name, epochs in config.backbones]
+    epochs_of = dict(config.backbones)
+    if "supervised" in epochs_of:
+        runs += [BackboneConfig(backbone="supervised", suite=config.suite, epochs=epochs_of["supervised"], seed=seed,
+                                threads=config.threads, l2=config.l2, width=width, device=config.device,
+                                segmentation_images=config.segmentation_images, model=width_model(width))
+                 for width in config.size_widths]
+    backbones = [run_backbone(run) for run in runs]
     accuracy = pd.concat([result["accuracy"] for result in backbones] + [controls["accuracy"]], ignore_index=True)
-    return {
+    segmentation = [result for result in backbones if "segmentation" in result]
+    if segmentation:
+        frames = {key: pd.concat([result[key] for result in segmentation], ignore_index=True)
+                  for key in ("segmentation", "segmentation_counts")}
+        frames["segmentation"] = frames["segmentation"].assign(seed=seed)
+    else:
+        frames = {"segmentation": pd.DataFrame(columns=["model", "corruption", "severity", "miou", "seed"]),
+                  "segmentation_counts": pd.DataFrame(columns=["seed", "model", "image"])}
+    return frames | {
         "accuracy": accuracy.assign(seed=seed)[["seed", "model", "corruption", "severity", "accuracy"]],
         "clean_correct": pd.concat([result["clean_correct"] for result in backbones] + [controls["clean_correct"]],
                                    ignore_index=True),

@@ -20,7 +20,8 @@ same run's predictions.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,12 +38,14 @@ from reprobook.claims import (
     Claim,
     Control,
     Ledger,
+    Rule,
 )
 from reprobook.reobench.corrupt import APPEARANCE
 
 __all__ = ["NULL_LABEL", "REFERENCE_MODEL", "CONTROL_MODELS", "TOLERANCE", "build_ledger", "claim_results",
            "null_accuracy", "relative_drops", "falling_share", "corrupted_accuracy", "mean_corruption_error",
-           "acceptance_guard", "learned_guard", "vhm_drop", "per_seed_table"]
+           "acceptance_guard", "learned_guard", "vhm_drop", "per_seed_table", "Differs", "DIFFERENCE_MARGIN",
+           "null_segmentation", "segmentation_drop", "segmentation_table"]
 
 NULL_LABEL = "no-effect suite (clean predictions resampled)"
 REFERENCE_MODEL = "supervised"
@@ -54,7 +57,42 @@ SUPERVISED_RANGE = (0.85, 0.95)
 COLOUR_HISTOGRAM_MAX = 0.50
 #: a backbone has learned when its clean accuracy exceeds chance by this many binomial standard errors
 LEARNED_SE = 3.0
+#: two relative drops "differ" (backbone sizes, tasks) when they are this far apart (fixed before any result)
+DIFFERENCE_MARGIN = 0.02
 _NULL_SEED = 20_250_516
+
+
+@dataclass(frozen=True)
+class Differs(Rule):
+    """|x| > margin: a two-sided rule for claims that two quantities differ, in either direction.
+
+    ``reproduced`` when the whole interval lies beyond ±margin on one side, ``not reproduced`` when it lies
+    inside [−margin, margin], ``inconclusive`` otherwise.
+
+    >>> rule = Differs(0.02)
+    >>> rule.judge(0.03, 0.05), rule.judge(-0.05, -0.03), rule.judge(-0.01, 0.015), rule.judge(0.01, 0.04)
+    ('reproduced', 'reproduced', 'not reproduced', 'inconclusive')
+    """
+
+    margin: float
+
+    def region(self) -> tuple[float, float]:  # the excluded band; judge and holds below use its complement
+        return -self.margin, self.margin
+
+    def describe(self) -> str:
+        return f"|·| > {self.margin:g}"
+
+    def holds(self, value: float) -> bool:
+        return abs(value) > self.margin
+
+    def judge(self, low: float, high: float) -> str:
+        if any(math.isnan(x) for x in (low, high)):
+            raise claims.LedgerError("cannot judge an interval with NaN ends")
+        if low > self.margin or high < -self.margin:
+            return claims.REPRODUCED
+        if -self.margin <= low and high <= self.margin:
+            return claims.NOT_REPRODUCED
+        return claims.INCONCLUSIVE
 
 
 def build_ledger(profile: str, backbones: Sequence[str] = ("supervised", "clip")) -> Ledger:
@@ -99,13 +137,23 @@ def build_ledger(profile: str, backbones: Sequence[str] = ("supervised", "clip")
               guards=guards,
               notes=f"per seed: the smallest relative drop over the 9 appearance corruptions among the backbones; "
                     f"{scope}"),
-        Claim("c5_backbone_size", "Robustness depends on backbone size.", paper="qualitative", source="abstract",
-              metric="size_effect", rule=AtLeast(0.0), evidence=MINIATURE, implemented=False,
-              why_not_implemented="no code varies backbone width or depth; one size per backbone family"),
-        Claim("c6_tasks", "Drops differ across the six tasks (segmentation, detection, VL tasks).",
-              paper="qualitative", source="abstract", metric="task_spread", rule=AtLeast(0.0), evidence=MINIATURE,
-              implemented=False,
-              why_not_implemented="only scene classification is implemented (no segmentation, detection or VL task)"),
+        Claim("c5_backbone_size", "Robustness depends on backbone size: a narrower and a wider CNN lose different "
+              "shares of their accuracy.", paper="qualitative", source="abstract", metric="narrow_minus_wide_drop",
+              rule=Differs(DIFFERENCE_MARGIN), evidence=MINIATURE,
+              controls=(Control("null_narrow_minus_wide_drop", NULL_LABEL),), guards=("acceptance", "learned_sizes"),
+              why_untestable="needs the supervised CNN at two or more widths (parameter size_widths; set at the "
+                             "paper profile, the book profile's budget buys five seeds instead)",
+              notes="per seed: ρ(narrowest supervised CNN) − ρ(widest), ρ over every corruption (mean over "
+                    "severities), same scenes and training budget; two-sided, the paper gives no direction"),
+        Claim("c6_tasks", "Drops differ across tasks: semantic segmentation (mIoU) and scene classification "
+              "(accuracy) lose different shares under the same corruptions.",
+              paper="qualitative", source="abstract", metric="segmentation_minus_classification_drop",
+              rule=Differs(DIFFERENCE_MARGIN), evidence=MINIATURE,
+              controls=(Control("null_segmentation_minus_classification_drop", NULL_LABEL),), guards=guards,
+              why_untestable="needs the segmentation probe (parameter segmentation_images > 0)",
+              notes=f"per seed, the supervised CNN: ρ of mIoU (1 × 1 convolution on frozen patch features, "
+                    f"geometric corruptions move the masks) − ρ of accuracy, both over every corruption; the "
+                    f"detection and vision-language tasks are not implemented; {scope}"),
     ], profile=profile, checks=[
         Check("vhm_monotone", "Published VHM table: every appearance corruption ends below clean at severity 5.",
               metric="vhm_monotone"),
@@ -188,6 +236,62 @@ def null_accuracy(accuracy: pd.DataFrame, clean_correct: pd.DataFrame, seed: int
     return out
 
 
+def null_segmentation(segmentation: pd.DataFrame, counts: pd.DataFrame, seed: int = _NULL_SEED) -> pd.DataFrame:
+    """The no-effect suite for segmentation: each corrupted cell's mIoU from a bootstrap resample of the clean images.
+
+    ``segmentation`` (seed, model, corruption, severity, miou); ``counts`` (seed, model, image, intersection_k,
+    union_k) per clean test image.
+    """
+    out = segmentation.reset_index(drop=True)
+    if out.empty:
+        return out
+    out["miou"] = out["miou"].astype(float)
+    intersections = sorted(column for column in counts.columns if column.startswith("intersection_"))
+    unions = [column.replace("intersection_", "union_") for column in intersections]
+    groups = {key: (group.sort_values("image")[intersections].to_numpy(float),
+                    group.sort_values("image")[unions].to_numpy(float))
+              for key, group in counts.groupby(["seed", "model"])}
+    for (replicate, model), index in out[out.corruption != "clean"].groupby(["seed", "model"]).groups.items():
+        if (replicate, model) not in groups:
+            continue
+        inter, union = groups[replicate, model]
+        rng = np.random.default_rng([seed, int(replicate), sum(map(ord, str(model))), 1])
+        draws = rng.integers(0, len(inter), size=(len(index), len(inter)))
+        totals_i, totals_u = inter[draws].sum(axis=1), union[draws].sum(axis=1)  # (cells, classes)
+        ratio = np.where(totals_u > 0, totals_i / np.where(totals_u > 0, totals_u, 1), np.nan)
+        out.loc[index, "miou"] = np.nanmean(ratio, axis=1)
+    return out
+
+
+def segmentation_drop(segmentation: pd.DataFrame, model: str) -> float:
+    """ρ of mIoU for one model on one seed's rows: mean over corruptions of 1 − (mean over severities) / clean."""
+    rows = segmentation[segmentation.model == model]
+    clean = rows[rows.corruption == "clean"].miou
+    corrupted = rows[rows.corruption != "clean"]
+    if clean.empty or corrupted.empty or not float(clean.iloc[0]) > 0:
+        return math.nan
+    return float((1 - corrupted.groupby("corruption").miou.mean() / float(clean.iloc[0])).mean())
+
+
+def _all_drop(accuracy: pd.DataFrame, model: str) -> float:
+    """ρ of accuracy for one model on one seed's rows over every corruption (mean over severities, then corruptions)."""
+    every = [name for name in accuracy.corruption.unique() if name != "clean"]
+    drops = relative_drops(accuracy, [model], every)
+    return float(drops.loc[model].mean()) if model in drops.index else math.nan
+
+
+def segmentation_table(segmentation: pd.DataFrame, accuracy: pd.DataFrame) -> pd.DataFrame:
+    """Per (seed, model) with a segmentation probe: clean mIoU, mean corrupted mIoU, ρ of mIoU beside ρ of accuracy."""
+    rows = []
+    for (seed, model), frame in segmentation.groupby(["seed", "model"], sort=False):
+        clean = frame[frame.corruption == "clean"].miou
+        rows.append({"seed": seed, "model": model, "clean_miou": float(clean.iloc[0]) if len(clean) else math.nan,
+                     "corrupted_miou": float(frame[frame.corruption != "clean"].miou.mean()),
+                     "relative_drop_miou": segmentation_drop(frame, model),
+                     "relative_drop_accuracy": _all_drop(accuracy[accuracy.seed == seed], model)})
+    return pd.DataFrame(rows)
+
+
 def _per_seed(accuracy: pd.DataFrame, seeds: Sequence[int], statistic) -> list[float]:
     return [statistic(accuracy[accuracy.seed == seed]) for seed in seeds]
 
@@ -260,11 +364,15 @@ def vhm_drop(table: pd.DataFrame) -> float:
 
 
 def claim_results(accuracy: pd.DataFrame, clean_correct: pd.DataFrame, backbones: Sequence[str], *,
-                  vhm: pd.DataFrame, n_classes: int = 9, profile: str = "book") -> dict[str, Any]:
+                  vhm: pd.DataFrame, n_classes: int = 9, profile: str = "book",
+                  segmentation: pd.DataFrame | None = None, segmentation_counts: pd.DataFrame | None = None,
+                  widths: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Every metric, control metric, guard and check of :func:`build_ledger`, per seed, from the result frames.
 
     ``accuracy`` and ``clean_correct`` are the frames of :func:`~reprobook.reobench.experiments.run_replicate`
-    over seeds; ``backbones`` the compared backbones (controls excluded); ``vhm`` the published VHM table.
+    over seeds; ``backbones`` the compared backbones (controls excluded); ``vhm`` the published VHM table;
+    ``segmentation`` and ``segmentation_counts`` the segmentation probe's frames (mIoU per cell, clean counts per
+    image); ``widths`` the supervised CNN's models by width (the backbone-size claim needs two).
     """
     backbones = [name for name in backbones if name not in CONTROL_MODELS]
     accuracy = accuracy.reset_index(drop=True)
@@ -298,6 +406,18 @@ def claim_results(accuracy: pd.DataFrame, clean_correct: pd.DataFrame, backbones
         results[prefix + "clip_minus_supervised_mce"] = _paired_or_none(
             _per_seed(frame, seeds, lambda rows: mean_corruption_error(rows, "clip")),
             _per_seed(frame, seeds, lambda rows: mean_corruption_error(rows, REFERENCE_MODEL))) if has_pair else None
+    sizes = sorted((width, model) for model, width in (widths or {}).items() if model in set(accuracy.model))
+    size_models = [model for _, model in sizes]
+    segmented = segmentation is not None and REFERENCE_MODEL in set(segmentation.model)
+    seg_null = null_segmentation(segmentation, segmentation_counts) if segmented else None
+    for prefix, frame, seg_frame in (("", accuracy, segmentation), ("null_", null, seg_null)):
+        results[prefix + "narrow_minus_wide_drop"] = _paired_or_none(
+            _per_seed(frame, seeds, lambda rows: _all_drop(rows, size_models[0])),
+            _per_seed(frame, seeds, lambda rows: _all_drop(rows, size_models[-1]))) if len(sizes) >= 2 else None
+        results[prefix + "segmentation_minus_classification_drop"] = _paired_or_none(
+            [segmentation_drop(seg_frame[seg_frame.seed == seed], REFERENCE_MODEL) for seed in seeds],
+            _per_seed(frame, seeds, lambda rows: _all_drop(rows, REFERENCE_MODEL))) if segmented else None
+    results["learned_sizes"] = learned_guard(accuracy, size_models, n_test, n_classes)
     results["best_appearance_drop"] = _estimate_or_none(
         _per_seed(accuracy, seeds, lambda rows: min((appearance_drop(rows, name) for name in backbones),
                                                     default=math.nan)))

@@ -61,6 +61,19 @@ class TinyCNN(nn.Module):
     def features(self, images: torch.Tensor) -> torch.Tensor:
         return self.trunk(images).mean(dim=(2, 3))
 
+    def patches(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pooled features and patch features from one pass: the last two stages' maps at stride 8 (nearest
+        upsampling of the coarser one), concatenated; ((N, dim), (N, C, H/8, W/8)), 8-pixel patches as the ViT's."""
+        maps = []
+        out = images
+        for index, layer in enumerate(self.trunk):
+            out = layer(out)
+            if index >= 5 and index % 2 == 1:  # the end of the third and fourth stages
+                maps.append(out)
+        size = maps[0].shape[2:]
+        grid = torch.cat([maps[0]] + [F.interpolate(level, size=size, mode="nearest") for level in maps[1:]], dim=1)
+        return out.mean(dim=(2, 3)), grid
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(images))
 
@@ -112,6 +125,12 @@ class TinyViT(nn.Module):
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         return self.encode(self.tokens(images)).mean(dim=1)
+
+    def patches(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pooled features and the encoded patch tokens as a map; ((N, dim), (N, dim, grid, grid))."""
+        tokens = self.encode(self.tokens(images))
+        grid = tokens.transpose(1, 2).reshape(len(images), self.dim, self.grid, self.grid)
+        return tokens.mean(dim=1), grid
 
 
 class _MAEDecoder(nn.Module):
@@ -370,15 +389,23 @@ def train_backbone(kind: str, images: torch.Tensor, labels: torch.Tensor, captio
 
 @torch.no_grad()
 def extract_features(backbone: nn.Module, images: torch.Tensor, batch_size: int = 256,
-                     device: str = "cpu") -> torch.Tensor:
-    """Frozen features of float or uint8 images (uint8 are divided by 255), in batches on ``device``; (N, dim) on CPU."""
+                     device: str = "cpu", patches: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """Frozen features of float or uint8 images (uint8 are divided by 255), in batches on ``device``; (N, dim) on CPU.
+
+    With ``patches`` the same pass also returns the backbone's patch-feature maps: ``(features, maps)``.
+    """
     backbone.eval()
     backbone.to(device)
-    chunks = []
+    chunks, maps = [], []
     for start in range(0, len(images), batch_size):
         batch = images[start:start + batch_size].to(device)
         if batch.dtype == torch.uint8:
             batch = batch.float() / 255
-        chunks.append(backbone.features(batch).cpu())
+        if patches:
+            pooled, grid = backbone.patches(batch)
+            chunks.append(pooled.cpu())
+            maps.append(grid.cpu())
+        else:
+            chunks.append(backbone.features(batch).cpu())
     backbone.to("cpu")
-    return torch.cat(chunks)
+    return (torch.cat(chunks), torch.cat(maps)) if patches else torch.cat(chunks)

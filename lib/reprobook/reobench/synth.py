@@ -294,7 +294,11 @@ def _shadows(mask: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 
 def _nuisances(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Illumination and atmosphere that vary in training too: gain, gradient, tint, veil, blur, sensor noise."""
+    """Illumination and atmosphere that vary in training too: gain, gradient, tint, veil, blur, sensor noise.
+
+    Works in place on ``images`` (the generator's own buffer): every full-size step is one pass without a
+    temporary of the batch's size, which is where the time went (page faults on fresh buffers).
+    """
     n, _, size_h, size_w = images.shape
     gain = _uniform(n, 0.75, 1.25, generator)[:, None, None, None]
     tint = 1 + 0.16 * (torch.rand(n, 3, 1, 1, generator=generator) - 0.5)
@@ -303,16 +307,16 @@ def _nuisances(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor
     angle = _uniform(n, 0, 2 * math.pi, generator)[:, None, None]
     slope = _uniform(n, 0.0, 0.3, generator)[:, None, None]
     gradient = (1 + slope * (axis_x * torch.cos(angle) + axis_y * torch.sin(angle)))[:, None]
-    images = images * gain * tint * gradient
+    images.mul_(gain).mul_(tint).mul_(gradient)
     veil = torch.where(torch.rand(n, generator=generator) < 0.3, _uniform(n, 0.8, 1.0, generator),
                        torch.ones(n))[:, None, None, None]
-    images = images * veil + 0.8 * (1 - veil)
+    images.mul_(veil).add_(0.8 * (1 - veil))
     softened = torch.rand(n, generator=generator) < 0.3
     if softened.any():  # a soft optical blur on some scenes (sensor point-spread), σ = 0.7 px
         images[softened] = blur_with_sigma(images[softened].clamp(0, 1), 0.7)
     noise = _uniform(n, 0.0, 0.04, generator)[:, None, None, None]
-    images = images + noise * torch.randn(images.shape, generator=generator)
-    return images.clamp(0, 1)
+    images.add_(torch.randn(images.shape, generator=generator).mul_(noise))
+    return images.clamp_(0, 1)
 
 
 #: caption words for how much of the scene a land cover takes (share thresholds), and where its centre lies
@@ -371,9 +375,9 @@ def generate_scenes(n: int, seed: int, size: int = 64) -> Scenes:
         index = (labels == label).nonzero()[:, 0]
         if len(index):
             masks[index], shades[index] = layout(len(index), size, generator)
-    palettes = _palettes(n, generator)
-    images = palettes.gather(1, masks.flatten(1)[:, :, None].expand(-1, -1, 3)).reshape(n, size, size, 3)
-    images = images.permute(0, 3, 1, 2) * shades[:, None]
-    images = torch.where(_shadows(masks, generator)[:, None], images * 0.6, images)
-    images = _nuisances(images, generator).contiguous()
+    palettes = _palettes(n, generator).transpose(1, 2)  # (n, 3 channels, 5 land covers)
+    images = palettes.gather(2, masks.view(n, 1, size * size).expand(-1, 3, -1)).view(n, 3, size, size)
+    images.mul_(shades[:, None])
+    images.mul_(torch.where(_shadows(masks, generator), 0.6, 1.0)[:, None])
+    images = _nuisances(images, generator)
     return Scenes(images=images, masks=masks, labels=labels, captions=_captions(labels, masks))
