@@ -123,7 +123,7 @@ def build_ledger(profile: str, published: pd.DataFrame, claims_on_pixels: bool =
             controls=(claims.Control(f"{source}_ppo_minus_lag_reward", "unconstrained PPO"),),
             guards=learned, testable_in=("book", "paper"), why_untestable=why,
             notes=(("(reward of PPO-Cost − PPO-Lag) / |PPO-Lag reward|" if claims_on_pixels
-                    else "reward of PPO-Cost − PPO-Lag") + ", paired by seed (the scenario's penalty scaling); "
+                    else "reward of PPO-Cost − PPO-Lag") + ", paired by seed (penalty scaling: the scenario's, 1 on the grid); "
                    + where_measured)),
         claims.Claim(
             "c7_pixel_lagrangian_lowers_cost",
