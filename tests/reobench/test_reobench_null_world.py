@@ -54,7 +54,8 @@ def segmentation_world(seg_drop_of, seeds=SEEDS, severities=(1, 2, 3, 4, 5), noi
         for k in range(5):
             frame[f"intersection_{k}"], frame[f"union_{k}"] = inter[:, k], union[:, k]
         counts.append(frame)
-        cells.append({"seed": seed, "model": "supervised", "corruption": "clean", "severity": 0, "miou": clean})
+        cells.append({"seed": seed, "model": "supervised", "corruption": "clean", "severity": 0, "miou": clean,
+                      "majority_miou": clean - 0.2})
         cells += [{"seed": seed, "model": "supervised", "corruption": name, "severity": severity,
                    "miou": clean * (1 - seg_drop_of(name, severity)) + noise * rng.normal()}
                   for name in CORRUPTIONS for severity in severities]
@@ -109,6 +110,12 @@ def test_size_and_task_effects_are_found_in_either_direction():
     gentle = segmentation_world(lambda name, s: 0.0)  # segmentation loses nothing: a difference the other way
     _, verdicts = judge(accuracy, correct, segmentation=gentle)
     assert verdicts["c6_tasks"] == REPRODUCED
+    # the same, but the probe only paints the commonest land cover: no verdict
+    seg, counts = gentle
+    trivial = (seg.assign(majority_miou=seg.miou.where(seg.corruption == "clean").max()), counts)
+    ledger, verdicts = judge(accuracy, correct, segmentation=trivial)
+    assert verdicts["c6_tasks"] == NOT_TESTABLE
+    assert "commonest land cover" in ledger.table.set_index("claim").note["c6_tasks"]
 
 
 def effect_drop(model, name, severity):

@@ -75,7 +75,8 @@ def test_replicate_returns_segmentation_frames_for_every_width():
     assert models <= set(result["accuracy"].model)
     segmentation = result["segmentation"]
     assert set(segmentation.model) == models and len(segmentation) == 3 * (1 + 2 * 2)
-    assert segmentation.miou.between(0, 1).all()
+    assert segmentation.miou.between(0, 1).all() and segmentation.majority_miou.between(0, 1).all()
+    assert segmentation.majority_miou.nunique() == 1  # one pool, one commonest land cover, one test set
     counts = result["segmentation_counts"]
     assert len(counts[counts.model == "supervised"]) == 18
     clean = segmentation.query("model == 'supervised' and corruption == 'clean'").miou.iloc[0]

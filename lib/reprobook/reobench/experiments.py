@@ -181,9 +181,11 @@ def _score(model: str, evaluate, data: SuiteData) -> tuple[pd.DataFrame, np.ndar
     return pd.DataFrame(rows), clean_correct.numpy().astype(bool), counts
 
 
-def _segmentation_frames(model: str, counts: dict, seed: int) -> dict:
-    """mIoU per cell, and the clean per-image counts (columns intersection_k, union_k) for the no-effect null."""
-    miou = pd.DataFrame([{"model": model, "corruption": name, "severity": severity, "miou": mean_iou(cell)}
+def _segmentation_frames(model: str, counts: dict, seed: int, majority_miou: float) -> dict:
+    """mIoU per cell (beside the clean mIoU of painting every patch with the commonest land cover), and the clean
+    per-image counts (columns intersection_k, union_k) for the no-effect null."""
+    miou = pd.DataFrame([{"model": model, "corruption": name, "severity": severity, "miou": mean_iou(cell),
+                          "majority_miou": majority_miou}
                          for (name, severity), cell in counts.items()])
     clean = counts["clean", 0]
     per_image = pd.DataFrame({"seed": seed, "model": model, "image": np.arange(len(clean))})
@@ -213,12 +215,15 @@ def run_backbone(config: BackboneConfig) -> dict:
     wall = time.perf_counter()
     validation = None if data.validation is None else (features(data.validation.images), data.validation.labels)
     probe, l2, validation_accuracy = fit_probe(features(data.train.images), data.train.labels, config.l2, validation)
-    segmenter = None
+    segmenter, majority_miou = None, float("nan")
     if config.segmentation_images:
         pool = slice(0, min(config.segmentation_images, len(data.train)))
         _, maps = features(data.train.images[pool], patches=True)
         segmenter = fit_segmentation_probe(maps, data.train.masks[pool], n_classes=len(LAND_COVER),
                                            l2=SEGMENTATION_L2)
+        commonest = int(data.train.masks[pool].flatten().bincount(minlength=len(LAND_COVER)).argmax())
+        majority_miou = mean_iou(iou_counts(torch.full((len(data.test), *maps.shape[2:]), commonest),
+                                            data.test.masks, len(LAND_COVER)))
     probe_seconds = time.perf_counter() - wall
 
     def evaluate(images: torch.Tensor, masks: torch.Tensor):
@@ -242,7 +247,7 @@ def run_backbone(config: BackboneConfig) -> dict:
                            "loss": trained.losses})
     result = {"accuracy": accuracy, "info": info, "losses": losses,
               "clean_correct": _clean_correct(model, correct, config.suite.seed)}
-    return result | (_segmentation_frames(model, counts, config.suite.seed) if counts else {})
+    return result | (_segmentation_frames(model, counts, config.suite.seed, majority_miou) if counts else {})
 
 
 def run_controls(config: ControlConfig) -> dict:
@@ -317,7 +322,8 @@ def run_replicate(config: ReplicateConfig) -> dict:
                   for key in ("segmentation", "segmentation_counts")}
         frames["segmentation"] = frames["segmentation"].assign(seed=seed)
     else:
-        frames = {"segmentation": pd.DataFrame(columns=["model", "corruption", "severity", "miou", "seed"]),
+        frames = {"segmentation": pd.DataFrame(columns=["model", "corruption", "severity", "miou", "majority_miou",
+                                                        "seed"]),
                   "segmentation_counts": pd.DataFrame(columns=["seed", "model", "image"])}
     return frames | {
         "accuracy": accuracy.assign(seed=seed)[["seed", "model", "corruption", "severity", "accuracy"]],

@@ -45,7 +45,7 @@ from reprobook.reobench.corrupt import APPEARANCE
 __all__ = ["NULL_LABEL", "REFERENCE_MODEL", "CONTROL_MODELS", "TOLERANCE", "build_ledger", "claim_results",
            "null_accuracy", "relative_drops", "falling_share", "corrupted_accuracy", "mean_corruption_error",
            "acceptance_guard", "learned_guard", "vhm_drop", "per_seed_table", "Differs", "DIFFERENCE_MARGIN",
-           "null_segmentation", "segmentation_drop", "segmentation_table"]
+           "null_segmentation", "segmentation_drop", "segmentation_table", "segmentation_guard", "SEGMENTATION_MARGIN"]
 
 NULL_LABEL = "no-effect suite (clean predictions resampled)"
 REFERENCE_MODEL = "supervised"
@@ -57,6 +57,9 @@ SUPERVISED_RANGE = (0.85, 0.95)
 COLOUR_HISTOGRAM_MAX = 0.50
 #: a backbone has learned when its clean accuracy exceeds chance by this many binomial standard errors
 LEARNED_SE = 3.0
+#: the segmentation probe has learned when its clean mIoU beats painting every patch with the training pool's
+#: commonest land cover by this much, on every seed (fixed before any result)
+SEGMENTATION_MARGIN = 0.1
 #: two relative drops "differ" (backbone sizes, tasks) when they are this far apart (fixed before any result)
 DIFFERENCE_MARGIN = 0.02
 _NULL_SEED = 20_250_516
@@ -149,7 +152,8 @@ def build_ledger(profile: str, backbones: Sequence[str] = ("supervised", "clip")
               "(accuracy) lose different shares under the same corruptions.",
               paper="qualitative", source="abstract", metric="segmentation_minus_classification_drop",
               rule=Differs(DIFFERENCE_MARGIN), evidence=MINIATURE,
-              controls=(Control("null_segmentation_minus_classification_drop", NULL_LABEL),), guards=guards,
+              controls=(Control("null_segmentation_minus_classification_drop", NULL_LABEL),),
+              guards=(*guards, "segmented"),
               why_untestable="needs the segmentation probe (parameter segmentation_images > 0)",
               notes=f"per seed, the supervised CNN: ρ of mIoU (1 × 1 convolution on frozen patch features, "
                     f"geometric corruptions move the masks) − ρ of accuracy, both over every corruption; the "
@@ -261,6 +265,24 @@ def null_segmentation(segmentation: pd.DataFrame, counts: pd.DataFrame, seed: in
         ratio = np.where(totals_u > 0, totals_i / np.where(totals_u > 0, totals_u, 1), np.nan)
         out.loc[index, "miou"] = np.nanmean(ratio, axis=1)
     return out
+
+
+def segmentation_guard(segmentation: pd.DataFrame | None, model: str = REFERENCE_MODEL) -> claims.Guard:
+    """The probe segments: clean mIoU ≥ the commonest-land-cover baseline + ``SEGMENTATION_MARGIN`` on every seed.
+
+    A probe that paints one land cover everywhere loses nothing under corruption, so its drop says nothing.
+    Passes when no segmentation ran (the claim's metric is then missing and says so).
+    """
+    if segmentation is None or model not in set(segmentation.model):
+        return claims.guard(True)
+    clean = segmentation[(segmentation.model == model) & (segmentation.corruption == "clean")]
+    short = clean[~(clean.miou >= clean.majority_miou + SEGMENTATION_MARGIN)]
+    if short.empty:
+        return claims.guard(True)
+    worst = short.iloc[0]
+    return claims.guard(False, f"the {model} segmentation probe's clean mIoU {worst.miou:.3f} is not "
+                               f"{SEGMENTATION_MARGIN:g} above painting the commonest land cover "
+                               f"({worst.majority_miou:.3f}) on seed {worst.seed}")
 
 
 def segmentation_drop(segmentation: pd.DataFrame, model: str) -> float:
@@ -418,6 +440,7 @@ def claim_results(accuracy: pd.DataFrame, clean_correct: pd.DataFrame, backbones
             [segmentation_drop(seg_frame[seg_frame.seed == seed], REFERENCE_MODEL) for seed in seeds],
             _per_seed(frame, seeds, lambda rows: _all_drop(rows, REFERENCE_MODEL))) if segmented else None
     results["learned_sizes"] = learned_guard(accuracy, size_models, n_test, n_classes)
+    results["segmented"] = segmentation_guard(segmentation)
     results["best_appearance_drop"] = _estimate_or_none(
         _per_seed(accuracy, seeds, lambda rows: min((appearance_drop(rows, name) for name in backbones),
                                                     default=math.nan)))
