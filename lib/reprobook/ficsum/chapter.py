@@ -67,6 +67,20 @@ class ChapterParameters:
     jobs: int = 2
 
 
+def _streams_of(name: str, streams: list[str], methods: tuple[str, ...], baselines: list[str],
+                given: dict[str, Any]) -> list[str]:
+    """The streams a baseline group runs on: its default applies only when one of ``methods`` runs;
+    listing streams for a group that does not run is refused."""
+    if not streams or not set(baselines).isdisjoint(methods):
+        return streams
+    if name not in given:
+        return []
+    raise ParameterError(
+        f"parameters '{name}' and 'baselines' disagree: {name} lists {streams!r}, but none of "
+        f"{list(methods)!r} is in baselines {baselines!r}; add one to baselines or set {name}=[]"
+    )
+
+
 def validate_parameters(**params: Any) -> ChapterParameters:
     """Check every notebook parameter; missing ones take the ``book`` profile's values.
 
@@ -88,22 +102,8 @@ def validate_parameters(**params: Any) -> ChapterParameters:
     carry_streams = check_subset("carry_streams", merged["carry_streams"], STREAMS, min_size=0)
     ablations = check_subset("ablations", merged["ablations"], _ABLATIONS, min_size=0)
     baselines = check_subset("baselines", merged["baselines"], BASELINES, min_size=0)
-    if arf_streams and "arf" not in baselines:
-        if "arf_streams" not in params:
-            arf_streams = []  # the default forest streams only apply when the forest is run
-        else:
-            raise ParameterError(
-                f"parameters 'arf_streams' and 'baselines' disagree: arf_streams lists {arf_streams!r}, "
-                f"but 'arf' is not in baselines {baselines!r}; add 'arf' to baselines or set arf_streams=[]"
-            )
-    if moa_streams and set(baselines).isdisjoint(MOA_METHODS):
-        if "moa_streams" not in params:
-            moa_streams = []  # the default MOA streams only apply when a MOA baseline is run
-        else:
-            raise ParameterError(
-                f"parameters 'moa_streams' and 'baselines' disagree: moa_streams lists {moa_streams!r}, "
-                f"but neither of {list(MOA_METHODS)!r} is in baselines {baselines!r}; add one or set moa_streams=[]"
-            )
+    arf_streams = _streams_of("arf_streams", arf_streams, ("arf",), baselines, params)
+    moa_streams = _streams_of("moa_streams", moa_streams, MOA_METHODS, baselines, params)
     if moa_streams and not set(baselines).isdisjoint(MOA_METHODS) and moa_missing() is not None:
         raise ParameterError(f"parameter 'baselines' lists a MOA baseline, but {moa_missing()}; "
                              "or drop 'rcd' and 'dwm' from baselines")
