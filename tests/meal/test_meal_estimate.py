@@ -1,5 +1,6 @@
 """The cost estimate (``reprobook.meal.estimate``) and the recorded λ sweep (``reprobook.meal.tuning``)."""
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -17,8 +18,8 @@ def test_smoke_probe_is_sane():
     assert probe.units_done > 0 and probe.wall_seconds > 0 and probe.cpu_seconds > 0
     total, cells = estimate.profile_env_steps(chapter.validate_parameters(**parameters))
     assert probe.units_total == total and probe.cells == cells
-    # smoke: 4 continual runs (FT, Online EWC, PackNet, the ablation) of 2 tasks, 1 baseline, 1 repeated sequence
-    assert cells == 6
+    # smoke: 3 continual runs (FT, Online EWC, PackNet) of 2 tasks, 1 baseline, 1 repeated sequence
+    assert cells == 5
     assert math.isfinite(project(probe).cpu_hours)
 
 
@@ -72,3 +73,11 @@ def test_lambda_table_floor_by_hand():
     # standard error 0.4 / √16 soups = 0.1 soups = 0.05 of the normaliser 2; floor 0 + 2 × 0.05
     assert table.loc[0, "floor"] == pytest.approx(0.1) and table.loc[0, "learnt"]
     assert not table.loc[1, "learnt"]
+
+
+def test_a_short_slice_probes_the_fewest_kitchens():
+    paper = chapter.experiment_grid(chapter.validate_parameters(**resolve_parameters("meal", "paper")))[0]
+    assert estimate._probe_envs(paper, estimate.SHORT_PROBE_SECONDS) == estimate.PROBE_ENVS
+    assert estimate._probe_envs(paper, 3.0) == 1  # 1 kitchen × 400 steps × 2 agents splits into 16 minibatches
+    odd = dataclasses.replace(paper, minibatches=64)  # 800 samples do not split into 64, 1,600 do
+    assert estimate._probe_envs(odd, 3.0) == 2

@@ -108,3 +108,32 @@ def test_a_shuffled_world_reproduces_nothing():
         shuffled[run] = list(stacked[position:position + len(matrices)])
         position += len(matrices)
     assert REPRODUCED not in verdicts(shuffled).values()
+
+
+def _as_results(curves) -> list:
+    """The world's runs as :class:`SequenceResult` s, as the notebook hands them to ``verdict_inputs``."""
+    from reprobook.meal.experiments import SequenceConfig, SequenceResult
+
+    _, frames, owners = world(curves)
+    results = []
+    for run, method in RUNS.items():
+        conditioned = "no task id" not in run
+        config = SequenceConfig(method=method, seeds=SEEDS, n_tasks=2, use_task_id=conditioned,
+                                use_multihead=conditioned)
+        parts = {name: frame[frame["run"] == run].drop(columns=["run", "method", "level"], errors="ignore")
+                 .reset_index(drop=True) for name, frame in frames.items()}
+        owner = {"actor": {"dense_0": {"kernel": np.stack([o["actor"]["dense_0"]["kernel"] for o in owners])}}}
+        results.append(SequenceResult(config, parts["evals"], parts["train"], parts["tasks"],
+                                      owner=owner if method == "packnet" else None))
+    return results
+
+
+@pytest.mark.parametrize("name", ["effect", *NULL_WORLDS])
+def test_verdict_inputs_from_the_runs_match_the_tables(name):
+    from reprobook.meal.chapter import ChapterParameters
+
+    curves = _effect_world() if name == "effect" else NULL_WORLDS[name]
+    inputs = meal_ledger.verdict_inputs(ChapterParameters(ablations=("no_conditioning",)), _as_results(curves))
+    table = meal_ledger.build_ledger("book").evaluate(inputs.measured, notes=inputs.notes)
+    assert dict(zip(table["claim"], table["verdict"], strict=True)) == verdicts(curves)
+    assert list(inputs.floor.columns) == ["noise floor", "untrained score"] and len(inputs.floor) == 2

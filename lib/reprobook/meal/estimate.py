@@ -23,10 +23,12 @@ from reprobook.benchmark import tree_cpu_seconds
 from reprobook.devices import jax_platform
 from reprobook.estimate import Probe
 
-__all__ = ["probe", "profile_env_steps", "PROBE_ENVS"]
+__all__ = ["probe", "profile_env_steps", "PROBE_ENVS", "SHORT_PROBE_SECONDS"]
 
 #: kitchens the probe runs in parallel at most (the profile's own count when smaller)
 PROBE_ENVS = 8
+#: a slice shorter than this (the smoke run's) probes the fewest kitchens that split into minibatches
+SHORT_PROBE_SECONDS = 10.0
 
 
 def profile_env_steps(params: Any) -> tuple[float, int]:
@@ -44,16 +46,19 @@ def profile_env_steps(params: Any) -> tuple[float, int]:
     return total, len(runs)
 
 
-def _probe_envs(config: Any) -> int:
-    """The fewest kitchens, up to :data:`PROBE_ENVS`, whose samples split into the profile's minibatches."""
-    for count in range(min(config.num_envs, PROBE_ENVS), config.num_envs + 1):
+def _probe_envs(config: Any, seconds: float) -> int:
+    """The fewest kitchens, from :data:`PROBE_ENVS` (1 for a slice shorter than
+    :data:`SHORT_PROBE_SECONDS`, where one update of the paper's network at full probe width would
+    take the whole slice), whose samples split into the profile's minibatches."""
+    start = PROBE_ENVS if seconds >= SHORT_PROBE_SECONDS else 1
+    for count in range(min(config.num_envs, start), config.num_envs + 1):
         if (count * config.rollout_len * config.n_agents) % config.minibatches == 0:
             return count
     return config.num_envs
 
 
 def probe(parameters: dict[str, Any], seconds: float) -> Probe:
-    """Train the profile's network on one seed for about ``seconds`` (after one compiling call) and
+    """Train the profile's network on one seed for about ``seconds`` (compiled beforehand) and
     return the measured slice with the profile's total env steps."""
     from reprobook.meal import chapter
     from reprobook.meal.continual import init_cl_state, regularisation_mask
@@ -67,7 +72,7 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
     device = jax.devices(platform)[0]
     method = "online_ewc" if "online_ewc" in params.methods else params.methods[0]
     full = chapter.experiment_grid(params)[params.methods.index(method)]
-    config = dataclasses.replace(full, seeds=(params.seeds[0],), num_envs=_probe_envs(full), eval_every=1)
+    config = dataclasses.replace(full, seeds=(params.seeds[0],), num_envs=_probe_envs(full, seconds), eval_every=1)
     settings = train_config(config)
     with jax.default_device(device):
         trainer = trainer_for(settings)
@@ -80,10 +85,12 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
         states, obs = trainer.start_task(weights, layout, keys)
         runner = Runner(weights, jax.vmap(adam_init)(weights), states, obs, keys, jnp.zeros(1, jnp.float32),
                         jnp.full(1, config.steps_per_task / 2, jnp.float32))
-        runner, _ = jax.block_until_ready(trainer.train(runner, layout, jnp.int32(0), cl, FULL_CONDITIONING))
+        # compiled ahead of time, not by a first call: one update of the paper's network is the
+        # costly part of a short probe, and the slice need not pay for an untimed one
+        train = trainer.train.lower(runner, layout, jnp.int32(0), cl, FULL_CONDITIONING).compile()
         calls, cpu, started = 0, tree_cpu_seconds(), time.perf_counter()
         while calls == 0 or time.perf_counter() - started < seconds:
-            runner, _ = jax.block_until_ready(trainer.train(runner, layout, jnp.int32(0), cl, FULL_CONDITIONING))
+            runner, _ = jax.block_until_ready(train(runner, layout, jnp.int32(0), cl, FULL_CONDITIONING))
             calls += 1
         wall, cpu = time.perf_counter() - started, tree_cpu_seconds() - cpu
     done = calls * config.num_envs * config.rollout_len

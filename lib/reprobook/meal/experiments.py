@@ -53,7 +53,7 @@ from reprobook.meal.network import Conditioning, NetworkConfig, init_network
 from reprobook.meal.normaliser import max_soup
 
 __all__ = ["SequenceConfig", "SequenceResult", "run_sequence", "sequence_layouts", "train_config",
-           "trainer_for", "updates_per_task", "STRATEGIES"]
+           "trainer_for", "updates_per_task", "task_order", "RunLog", "STRATEGIES"]
 
 
 @dataclass(frozen=True)
@@ -215,6 +215,7 @@ class TaskContext:
     layout: object
     cond: Conditioning
     stat_keys: jax.Array
+    roots: jax.Array  # one key per seed: evaluations fold their index into it
 
 
 class Regulariser:
@@ -302,8 +303,8 @@ class PackNet(Regulariser):
         return runner._replace(params=_stack(pruned))
 
     def evaluate(self, params: dict, keys: jax.Array, context: TaskContext) -> jax.Array:
-        positions = [self.order.index(task) if task in self.order else len(self.order)
-                     for task in range(self.config.n_tasks)]
+        order = task_order(self.config)
+        positions = [order.index(task) if task in order else len(order) for task in range(self.config.n_tasks)]
         masks = _stack([packnet.task_masks(p, owner, positions, context.position)
                         for p, owner in zip(_split(params, len(self.owners)), self.owners, strict=True)])
         return self.trainer.evaluate(params, context.arrays, keys, context.cond, masks)
@@ -330,98 +331,117 @@ def _remember(memory, samples, task: int, slot: int, key: jax.Array):
                           for old, new in zip(memory, fields, strict=True)))
 
 
-def _eval_rows(soups: np.ndarray, seeds: tuple[int, ...], normaliser: np.ndarray, **fields) -> list[dict]:
-    """One row per seed and task: mean soups over the episodes, its standard deviation, the score."""
-    rows = []
-    for index, seed in enumerate(seeds):
-        for task in range(soups.shape[1]):
-            episodes = soups[index, task]
-            rows.append({"seed": seed, **fields, "task": task, "soups": float(episodes.mean()),
-                         "soups_sd": float(episodes.std(ddof=1)) if episodes.size > 1 else float("nan"),
-                         "episodes": int(episodes.size), "score": float(episodes.mean() / normaliser[task])})
-    return rows
+@dataclass
+class RunLog:
+    """The rows a run writes as it goes (evaluations, per-update training metrics, per-task facts)
+    and its evaluation and update counters."""
+
+    seeds: tuple[int, ...]
+    normaliser: np.ndarray
+    steps_per_update: int
+    evals: list[dict] = dataclasses.field(default_factory=list)
+    train: list[dict] = dataclasses.field(default_factory=list)
+    tasks: list[dict] = dataclasses.field(default_factory=list)
+    eval_index: int = 0
+    update_index: int = 0
+
+    def evaluation(self, soups: np.ndarray, training_task: int, repetition: int) -> None:
+        """One row per seed and task: mean soups over the episodes, its standard deviation, the score."""
+        for index, seed in enumerate(self.seeds):
+            for task in range(soups.shape[1]):
+                episodes = soups[index, task]
+                self.evals.append({
+                    "seed": seed, "eval": self.eval_index, "update": self.update_index,
+                    "env_steps": self.update_index * self.steps_per_update, "training_task": training_task,
+                    "repetition": repetition, "task": task, "soups": float(episodes.mean()),
+                    "soups_sd": float(episodes.std(ddof=1)) if episodes.size > 1 else float("nan"),
+                    "episodes": int(episodes.size), "score": float(episodes.mean() / self.normaliser[task])})
+        self.eval_index += 1
+
+    def updates(self, metrics: dict, task: int, repetition: int) -> None:
+        """One row per seed and update of a training call (``metrics``: name -> [seed, update])."""
+        metrics = {name: np.asarray(value) for name, value in metrics.items()}
+        count = metrics["train_soups"].shape[1]
+        for index, seed in enumerate(self.seeds):
+            for row in range(count):
+                update = self.update_index + row + 1
+                self.train.append({"seed": seed, "update": update, "task": task, "repetition": repetition,
+                                   "env_steps": update * self.steps_per_update,
+                                   **{name: float(value[index, row]) for name, value in metrics.items()},
+                                   "train_score": float(metrics["train_soups"][index, row] / self.normaliser[task])})
+        self.update_index += count
+
+    def task_end(self, task: int, repetition: int, dormant: jax.Array, fisher: dict, seconds: float) -> None:
+        """One row per seed: the task's normaliser, dormant ratio, mean Fisher and last evaluation."""
+        count = len(self.seeds)
+        fisher_mean = np.mean([np.asarray(leaf).reshape(count, -1).mean(1)
+                               for leaf in jax.tree.leaves(fisher["actor"])], axis=0)
+        for index, seed in enumerate(self.seeds):
+            self.tasks.append({"seed": seed, "task": task, "repetition": repetition,
+                               "max_soup": int(self.normaliser[task]),
+                               "dormant_ratio": float(np.asarray(dormant)[index]),
+                               "fisher_mean": float(fisher_mean[index]), "last_eval": self.eval_index - 1,
+                               "seconds": seconds})
+
+
+def _train_task(strategy: Regulariser, runner: Runner, context: TaskContext, log: RunLog, repetition: int) -> Runner:
+    """Every chunk of one task: the strategy's hooks, ``eval_every`` updates, an evaluation of every task."""
+    for chunk in range(context.chunks):
+        runner = strategy.before_chunk(runner, chunk, context)
+        runner, metrics = strategy.train(runner, context)
+        log.updates(metrics, context.task, repetition)
+        log.evaluation(np.asarray(strategy.evaluate(runner.params, _per_seed(context.roots, 2, log.eval_index),
+                                                    context)), context.task, repetition)
+    return runner
+
+
+def task_order(config: SequenceConfig) -> list[int]:
+    """The tasks of one pass over the sequence (``only_task`` alone for a single-task baseline)."""
+    return [config.only_task] if config.only_task >= 0 else list(range(config.n_tasks))
 
 
 def run_sequence(config: SequenceConfig) -> SequenceResult:
     """Train on the sequence (or on ``only_task``) for every seed at once, evaluating all tasks every
     ``eval_every`` updates."""
     _check(config)
-    seeds = config.seeds
     layouts = sequence_layouts(config)
-    normaliser = np.array([max_soup(layout) for layout in layouts], dtype=float)
-    shape = (LEVELS[config.level].height, LEVELS[config.level].width)
-    arrays = stack_layouts(layouts, shape=shape)
+    log = RunLog(config.seeds, np.array([max_soup(layout) for layout in layouts], dtype=float),
+                 config.num_envs * config.rollout_len)
+    arrays = stack_layouts(layouts, shape=(LEVELS[config.level].height, LEVELS[config.level].width))
     settings = train_config(config)
     trainer = trainer_for(settings)
     cond = Conditioning(jnp.float32(config.use_task_id), jnp.int32(config.use_multihead))
-    roots = jnp.stack([jax.random.key(seed) for seed in seeds])
+    roots = jnp.stack([jax.random.key(seed) for seed in config.seeds])
     params = _stack([init_network(jax.random.fold_in(root, 0), settings.network) for root in roots])
     strategy = STRATEGIES[config.method](config, trainer, params)
-    n_updates = updates_per_task(config)
-    chunks = n_updates // config.eval_every
-    steps_per_update = config.num_envs * config.rollout_len
-    horizon = float(n_updates * steps_per_update / 2)  # shaping fades out over half of each task
-    order = [config.only_task] if config.only_task >= 0 else list(range(config.n_tasks))
-    strategy.order = order
-    schedule = [(repetition, task) for repetition in range(config.repeats) for task in order]
-    eval_rows, train_rows, task_rows, checkpoints = [], [], [], []
-    eval_index, update_index = 0, 0
-
-    def evaluate(context: TaskContext, training_task: int, repetition: int) -> None:
-        nonlocal eval_index
-        keys = _per_seed(roots, 2, eval_index)
-        soups = np.asarray(strategy.evaluate(params, keys, context))
-        eval_rows.extend(_eval_rows(soups, seeds, normaliser, eval=eval_index, update=update_index,
-                                    env_steps=update_index * steps_per_update, training_task=training_task,
-                                    repetition=repetition))
-        eval_index += 1
-
-    first = TaskContext(order[0], 0, len(order), chunks, arrays, take_task(arrays, order[0]), cond, roots)
-    evaluate(first, order[0], 0)
+    chunks = updates_per_task(config) // config.eval_every
+    horizon = jnp.full(len(config.seeds), updates_per_task(config) * log.steps_per_update / 2,
+                       jnp.float32)  # shaping fades out over half of each task
+    order = task_order(config)
+    first = TaskContext(order[0], 0, len(order), chunks, arrays, take_task(arrays, order[0]), cond, roots, roots)
+    log.evaluation(np.asarray(strategy.evaluate(params, _per_seed(roots, 2, 0), first)), order[0], 0)
+    checkpoints = []
     opt = jax.vmap(adam_init)(params)
-    for position, (repetition, task) in enumerate(schedule):
+    for position, (repetition, task) in enumerate((r, t) for r in range(config.repeats) for t in order):
         started = time.perf_counter()
-        task_keys = _per_seed(roots, 1, task, *([repetition] if repetition else []))
-        split = jax.vmap(lambda key: jax.random.split(key, 3))(task_keys)
-        reset_keys, train_keys, stat_keys = split[:, 0], split[:, 1], split[:, 2]
+        split = jax.vmap(lambda key: jax.random.split(key, 3))(
+            _per_seed(roots, 1, task, *([repetition] if repetition else [])))
         context = TaskContext(task, position % len(order), len(order), chunks, arrays, take_task(arrays, task),
-                              cond, stat_keys)
+                              cond, split[:, 2], roots)
         if config.reset_optimizer:
             opt = jax.vmap(adam_init)(params)
         strategy.before_task(params, context)
-        env_state, obs = trainer.start_task(params, context.layout, reset_keys)
-        count = len(seeds)
-        runner = Runner(params, opt, env_state, obs, train_keys, jnp.zeros(count, jnp.float32),
-                        jnp.full(count, horizon, jnp.float32))
-        for chunk in range(chunks):
-            runner = strategy.before_chunk(runner, chunk, context)
-            runner, metrics = strategy.train(runner, context)
-            params = runner.params
-            metrics = {name: np.asarray(value) for name, value in metrics.items()}  # [seed, update]
-            for index, seed in enumerate(seeds):
-                for row in range(config.eval_every):
-                    train_rows.append({"seed": seed, "update": update_index + row + 1, "task": task,
-                                       "repetition": repetition,
-                                       "env_steps": (update_index + row + 1) * steps_per_update,
-                                       **{name: float(value[index, row]) for name, value in metrics.items()},
-                                       "train_score": float(metrics["train_soups"][index, row] / normaliser[task])})
-            update_index += config.eval_every
-            evaluate(context, task, repetition)
-        opt = runner.opt
-        fisher, mas, dormant = trainer.statistics(params, context.layout, task, stat_keys, cond)
+        env_state, obs = trainer.start_task(params, context.layout, split[:, 0])
+        runner = Runner(params, opt, env_state, obs, split[:, 1], jnp.zeros(len(config.seeds), jnp.float32), horizon)
+        runner = _train_task(strategy, runner, context, log, repetition)
+        params, opt = runner.params, runner.opt
+        fisher, mas, dormant = trainer.statistics(params, context.layout, task, context.stat_keys, cond)
         strategy.after_task(params, fisher, mas, context)
         if config.keep_checkpoints:
             checkpoints.append(jax.tree.map(np.asarray, params))
-        fisher_mean = np.mean([np.asarray(leaf).reshape(count, -1).mean(1) for leaf in jax.tree.leaves(fisher["actor"])],
-                              axis=0)
-        seconds = time.perf_counter() - started
-        for index, seed in enumerate(seeds):
-            task_rows.append({"seed": seed, "task": task, "repetition": repetition, "max_soup": int(normaliser[task]),
-                              "dormant_ratio": float(np.asarray(dormant)[index]),
-                              "fisher_mean": float(fisher_mean[index]), "last_eval": eval_index - 1,
-                              "seconds": seconds})
-    owner = strategy.owner if isinstance(strategy, PackNet) else None
-    return SequenceResult(config, pd.DataFrame(eval_rows), pd.DataFrame(train_rows), pd.DataFrame(task_rows),
+        log.task_end(task, repetition, dormant, fisher, time.perf_counter() - started)
+    owner = getattr(strategy, "owner", None)
+    return SequenceResult(config, pd.DataFrame(log.evals), pd.DataFrame(log.train), pd.DataFrame(log.tasks),
                           params=jax.tree.map(np.asarray, params),
                           owner=None if owner is None else jax.tree.map(np.asarray, owner),
                           checkpoints=checkpoints if config.keep_checkpoints else None)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ from reprobook.claims import MINIATURE, AtLeast, AtMost, Check, Claim, Control, 
 from reprobook.meal.metrics import FORGETTING_FORMULAS, auc_loss, forgetting, smoothed_auc
 from reprobook.meal.packnet import capacity_used
 
-__all__ = ["build_ledger", "claim_results", "claim_notes", "run_frames", "noise_floor", "learnt_guard",
+__all__ = ["build_ledger", "verdict_inputs", "VerdictInputs", "claim_results", "claim_notes", "run_frames", "noise_floor", "learnt_guard",
            "relative_forgetting", "LABELS", "NOISE_SIGMAS", "FORGETTING_CLAIMS"]
 
 #: run labels the claims read (see :func:`reprobook.meal.chapter.run_label`)
@@ -333,6 +334,40 @@ def claim_results(summary: pd.DataFrame, frames: dict[str, pd.DataFrame], plasti
     results["packnet_slices"] = bool(owners) and all(slices)
     results["identical_task_one"] = _identical_first_task(train)
     return results
+
+
+@dataclass
+class VerdictInputs:
+    """What :meth:`reprobook.claims.Ledger.evaluate` needs from a run, and the noise floor it used."""
+
+    measured: dict[str, Any]
+    notes: dict[str, str]
+    floor: pd.DataFrame  # per task: the noise floor and the untrained score under it
+
+
+def verdict_inputs(params: Any, results: Sequence[Any], baselines: Sequence[Any] = (),
+                   repeated_table: pd.DataFrame | None = None, scaled: Sequence[Any] = ()) -> VerdictInputs:
+    """Every verdict input of the chapter from its runs, in one call.
+
+    ``params`` are the validated :class:`~reprobook.meal.chapter.ChapterParameters`; ``results`` the
+    continual runs, ``baselines`` the single-task runs, ``scaled`` the harder-level runs (all
+    :class:`~reprobook.meal.experiments.SequenceResult` s); ``repeated_table`` the plasticity table
+    of the repeated runs (:func:`reprobook.meal.chapter.plasticity`, None or empty when not run).
+    """
+    from reprobook.meal import chapter
+
+    summary = chapter.summarise([*results, *scaled], list(baselines))
+    frames = run_frames([*results, *scaled], chapter.run_label)
+    owners = [r.seed(seed).owner for r in results if r.config.method == "packnet" for seed in r.config.seeds]
+    measured = claim_results(
+        summary, frames, repeated_table if repeated_table is not None else pd.DataFrame(), owners,
+        ablation_label=chapter.METHOD_LABELS[params.ablation_method], forgetting_formula=params.forgetting_formula,
+        baseline_frames=run_frames(baselines, chapter.run_label), scale_runs=[chapter.run_label(r.config) for r in scaled],
+        plasticity_sigma=params.plasticity_sigma)
+    level1 = frames["evals"][frames["evals"]["level"] == 1]
+    floor, spread = noise_floor(level1, frames["tasks"])
+    table = pd.DataFrame({"noise floor": floor, "untrained score": floor - NOISE_SIGMAS * spread})
+    return VerdictInputs(measured, claim_notes(frames, params.forgetting_formula), table)
 
 
 def claim_notes(frames: dict[str, pd.DataFrame], forgetting_formula: str = "classic") -> dict[str, str]:

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 __all__ = ["LAMBDA_GRID", "VALIDATION_SEEDS", "FLOOR_SIGMAS", "RECORD", "sweep_configs", "lambda_table",
-           "choose_lambda", "read_record", "describe", "run_tuning"]
+           "learnt_rows", "choose_lambda", "read_record", "describe", "run_tuning"]
 
 #: the λ values tried (MEAL's 1e11 froze the reduced network at book scale)
 LAMBDA_GRID = (1e7, 1e8, 1e9, 1e10)
@@ -50,24 +50,30 @@ def sweep_configs(params: Any, lambdas: tuple[float, ...] = LAMBDA_GRID,
     return [dataclasses.replace(base, seeds=tuple(seeds), reg_lambda=float(lam)) for lam in lambdas]
 
 
+def learnt_rows(result: Any) -> list[dict[str, Any]]:
+    """Per seed and task of one :class:`~reprobook.meal.experiments.SequenceResult`: end-of-task score,
+    its floor (untrained score + :data:`FLOOR_SIGMAS` standard errors of that evaluation) and whether
+    the task was learnt."""
+    rows = []
+    evals, tasks = result.evals, result.tasks
+    for row in tasks.itertuples():
+        end = evals[(evals["seed"] == row.seed) & (evals["eval"] == row.last_eval) & (evals["task"] == row.task)]
+        start = evals[(evals["seed"] == row.seed) & (evals["eval"] == 0) & (evals["task"] == row.task)]
+        end_row = end.iloc[0]
+        error = float(end_row["soups_sd"]) / math.sqrt(int(end_row["episodes"])) / float(row.max_soup)
+        floor = float(start["score"].iloc[0]) + FLOOR_SIGMAS * (error if math.isfinite(error) else 0.0)
+        rows.append({"seed": int(row.seed), "task": int(row.task), "end_score": float(end_row["score"]),
+                     "floor": floor, "learnt": bool(end_row["score"] > floor)})
+    return rows
+
+
 def lambda_table(results: list) -> pd.DataFrame:
     """Per λ, seed and task: end-of-task score, its floor and whether the task was learnt.
 
     ``results`` are :class:`~reprobook.meal.experiments.SequenceResult` s of :func:`sweep_configs`.
     """
-    rows = []
-    for result in results:
-        evals, tasks = result.evals, result.tasks
-        for row in tasks.itertuples():
-            end = evals[(evals["seed"] == row.seed) & (evals["eval"] == row.last_eval) & (evals["task"] == row.task)]
-            start = evals[(evals["seed"] == row.seed) & (evals["eval"] == 0) & (evals["task"] == row.task)]
-            end_row = end.iloc[0]
-            error = float(end_row["soups_sd"]) / math.sqrt(int(end_row["episodes"])) / float(row.max_soup)
-            floor = float(start["score"].iloc[0]) + FLOOR_SIGMAS * (error if math.isfinite(error) else 0.0)
-            rows.append({"lambda": result.config.reg_lambda, "seed": int(row.seed), "task": int(row.task),
-                         "end_score": float(end_row["score"]), "floor": floor,
-                         "learnt": bool(end_row["score"] > floor)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"lambda": result.config.reg_lambda, **row}
+                         for result in results for row in learnt_rows(result)])
 
 
 def choose_lambda(table: pd.DataFrame) -> float:
@@ -86,8 +92,12 @@ def read_record(path: Path = RECORD) -> dict[str, Any] | None:
     return record
 
 
-def describe(record: dict[str, Any] | None, ewc_lambda: float) -> str:
-    """A sentence for the chapter: how λ was chosen, from the record's numbers, and the λ this run uses."""
+def describe(record: dict[str, Any] | None, ewc_lambda: float, settings: dict[str, Any] | None = None) -> str:
+    """A sentence for the chapter: how λ was chosen, from the record's numbers, and the λ this run uses.
+
+    ``settings`` (a run's :class:`~reprobook.meal.experiments.SequenceConfig` as a dict) names any
+    setting on which the sweep's run differed from this one.
+    """
     if record is None:
         return (f"This run uses λ = {ewc_lambda:g} for EWC and Online EWC; the validation sweep has not been "
                 "recorded (run `python -m reprobook.meal.tuning`).")
@@ -100,6 +110,12 @@ def describe(record: dict[str, Any] | None, ewc_lambda: float) -> str:
             f"(largest λ at which every seed learns every task, a task learnt when its end-of-task score "
             f"exceeds the untrained score + {record['floor_sigmas']:g} standard errors of that evaluation) "
             f"chose λ = {record['chosen']:g}.")
+    changed = sorted(name for name, value in (settings or {}).items()
+                     if name in record["settings"] and name != "method" and record["settings"][name] != value)
+    if changed:
+        text += (" The sweep ran at other settings than this run's (" + ", ".join(
+            f"{name} {record['settings'][name]:g} there, {settings[name]:g} here" for name in changed)
+            + "); λ has not been swept at these.")
     if ewc_lambda == record["chosen"]:
         return text + " This run uses it."
     return text + f" This run uses λ = {ewc_lambda:g} instead (this profile's own setting)."
