@@ -66,6 +66,10 @@ def test_two_runs_of_one_ratio_agree_and_a_changed_one_does_not(tmp_path):
     assert recorded["ratio"] == same["before"] and recorded["low"] <= recorded["ratio"] <= recorded["high"]
     assert recorded_ratio("demo", "sleep", "other", directory=tmp_path / "before") is None
     assert recorded_ratio("absent", "sleep", "ours", directory=tmp_path / "before") is None
+    from reprobook.benchmark import recorded_sentence
+
+    sentence = recorded_sentence("demo", "sleep", "ours", directory=tmp_path / "before")
+    assert sentence.startswith(f"`make bench` measured ours at {same['before']:.3g}× [") and "the speed of reference" in sentence
 
 
 def test_bench_compare_command_prints_the_agreement(tmp_path, capsys):

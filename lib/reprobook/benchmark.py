@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["Timing", "Ratio", "BenchResult", "compare", "machine", "tree_cpu_seconds", "records_dir",
-           "write_record", "read_records", "quick_mode", "record_ratios", "compare_records", "recorded_ratio"]
+           "write_record", "read_records", "quick_mode", "record_ratios", "compare_records", "recorded_ratio",
+           "recorded_sentence"]
 
 
 def quick_mode() -> bool:
@@ -315,3 +316,21 @@ def recorded_ratio(slug: str, hot_path: str, candidate: str, *,
     if not path.exists():
         return None
     return record_ratios([json.loads(path.read_text(encoding="utf-8"))]).get((slug, hot_path, candidate))
+
+
+def recorded_sentence(slug: str, hot_path: str, candidate: str, *, directory: Path | None = None) -> str:
+    """One sentence quoting the recorded ratio for a speed claim's note (or saying there is none).
+
+    >>> recorded_sentence("nothing", "x", "y", directory=Path("/nonexistent"))
+    "no `make bench` record of 'x' yet (python bench/nothing.py records it)"
+    """
+    found = recorded_ratio(slug, hot_path, candidate, directory=directory)
+    if found is None:
+        return f"no `make bench` record of {hot_path!r} yet (python bench/{slug}.py records it)"
+    interval = ("" if found["low"] is None or found["high"] is None
+                else f" [{found['low']:.3g}, {found['high']:.3g}]")
+    load = "" if found["load"] is None else f", load {found['load']:.1f}"
+    machine = found["machine"]
+    return (f"`make bench` measured {candidate} at {found['ratio']:.3g}×{interval} the speed of {found['reference']} "
+            f"({found['rounds']} interleaved rounds, {found['started'][:10]}, {machine.get('cores')} cores "
+            f"{machine.get('cpu')}{load})")
