@@ -50,7 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "lr_adapter": 3e-3, "rank": 4, "update_every": 20, "window": 5, "zeta0": 0.2, "schedule": "linear",
     "selection_duration": 1.0, "resurrect": True, "adaptation": "sensitivity", "drop_mode": "discard",
     "run_ablations": False, "n_calibration": 32, "eval_windows": 128, "time_budget_s": 120.0, "device": "cpu",
-    "minilm_blocks": [0, 5], "minilm_sparsities": [0.5, 0.7, 0.9], "minilm_calibration": 128, "minilm_heldout": 256,
+    "minilm_blocks": [0, 5], "minilm_sparsities": [0.5, 0.7], "minilm_calibration": 128, "minilm_heldout": 256,
 }
 
 
