@@ -25,3 +25,23 @@ def test_peak_memory_sees_a_transient_intermediate():
         y = (x.repeat(8) * 2.0).sum()  # an 8M-float intermediate, freed before the block ends
     assert float(y) == 16_000_000.0
     assert meter.peak - base >= 30_000_000
+
+
+def test_s11_note_quotes_the_benchmark_record_of_the_same_step(tmp_path, monkeypatch):
+    import json
+
+    from reprobook.seft.chapter import validate_parameters
+    from reprobook.seft.memory import S11_CANDIDATE, s11_record_note, training_step_hot_path
+
+    params = validate_parameters(profile="book")
+    monkeypatch.setenv("REPROBOOK_BENCH_RECORDS", str(tmp_path))
+    assert "no `make bench` record" in s11_record_note(params)
+    machine = {"cores": 2, "cpu": "test", "load_average": [1.0, 1.0, 1.0]}
+    candidate = {"ratio": 1.25, "ratio_low": 1.1, "ratio_high": 1.4}
+    record = {"slug": "seft", "comparisons": [{
+        "name": training_step_hot_path(params), "reference": "dense", "unit": "steps", "rounds": 5,
+        "started": "2026-01-01T00:00:00+00:00", "machine_start": machine,
+        "candidates": {"dense": {"ratio": 1.0, "ratio_low": 1.0, "ratio_high": 1.0}, S11_CANDIDATE: candidate}}]}
+    (tmp_path / "seft.json").write_text(json.dumps(record), encoding="utf-8")
+    note = s11_record_note(params)
+    assert f"{S11_CANDIDATE} at 1.25× [1.1, 1.4] the speed of dense (5 interleaved rounds, 2026-01-01" in note

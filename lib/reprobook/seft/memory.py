@@ -17,6 +17,7 @@ import gc
 import time
 from copy import deepcopy
 from dataclasses import replace
+from typing import Any
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -24,7 +25,25 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from reprobook.seft.text import batch_at, load_corpus
 from reprobook.seft.train import RepairConfig, Training, one_thread, pruned_model
 
-__all__ = ["allocated_bytes", "PeakMemory", "run_cost", "COST_METHODS"]
+__all__ = ["allocated_bytes", "PeakMemory", "run_cost", "COST_METHODS", "S11_CANDIDATE", "training_step_hot_path",
+           "s11_record_note"]
+
+#: the candidate of ``bench/seft.py``'s training-step comparison that claim S11 is about
+S11_CANDIDATE = "SEFT (δ + topology)"
+
+
+def training_step_hot_path(params: Any) -> str:
+    """The name ``bench/seft.py`` records its training-step comparison under, for ``params``' model."""
+    return (f"training step, {params.pretrain.layers} layers d = {params.pretrain.d} "
+            f"({params.base.seft.update_every}-step cycles incl. one topology update)")
+
+
+def s11_record_note(params: Any) -> str:
+    """Claim S11's note: the interleaved ``make bench`` measurement of the same step, beside the run's own."""
+    from reprobook.benchmark import recorded_sentence
+
+    return "interleaved benchmark: " + recorded_sentence("seft", training_step_hot_path(params), S11_CANDIDATE)
+
 
 #: the methods whose training cost is compared (the claims' subjects, comparators and controls)
 COST_METHODS = ("seft", "lora", "spp", "static_mask_ft", "dense_ft")
