@@ -145,7 +145,7 @@ def build_ledger(profile: str, backbones: Sequence[str] = ("supervised", "clip")
               rule=Differs(DIFFERENCE_MARGIN), evidence=MINIATURE,
               controls=(Control("null_narrow_minus_wide_drop", NULL_LABEL),), guards=("acceptance", "learned_sizes"),
               why_untestable="needs the supervised CNN at two or more widths (parameter size_widths; set at the "
-                             "paper profile, the book profile's budget buys five seeds instead)",
+                             "paper profile; the book profile spends its budget on seeds)",
               notes="per seed: ρ(narrowest supervised CNN) − ρ(widest), ρ over every corruption (mean over "
                     "severities), same scenes and training budget; two-sided, the paper gives no direction"),
         Claim("c6_tasks", "Drops differ across tasks: semantic segmentation (mIoU) and scene classification "
