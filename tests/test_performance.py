@@ -59,9 +59,11 @@ def test_two_runs_of_one_ratio_agree_and_a_changed_one_does_not(tmp_path):
     (same,) = compare_records(read_records(tmp_path / "before"), read_records(tmp_path / "after"))
     assert same["agree"] is True and 2 < same["before"] < 6 and 2 < same["after"] < 6
     (changed,) = compare_records(read_records(tmp_path / "before"), read_records(tmp_path / "changed"))
-    assert changed["agree"] is False and changed["after"] < 1
+    assert changed["agree"] is False and changed["after"] < 1 and changed["close"] is False
+    assert compare_records(read_records(tmp_path / "before"), read_records(tmp_path / "after"),
+                           tolerance=9.0)[0]["close"] is True
     (only,) = compare_records(read_records(tmp_path / "before"), [])
-    assert only["agree"] is None and only["after"] is None
+    assert only["agree"] is None and only["after"] is None and only["close"] is None
     recorded = recorded_ratio("demo", "sleep", "ours", directory=tmp_path / "before")
     assert recorded["ratio"] == same["before"] and recorded["low"] <= recorded["ratio"] <= recorded["high"]
     assert recorded_ratio("demo", "sleep", "other", directory=tmp_path / "before") is None

@@ -278,18 +278,26 @@ def record_ratios(records: Sequence[dict[str, Any]]) -> dict[tuple[str, str, str
     return ratios
 
 
-def compare_records(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def compare_records(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]], *,
+                    tolerance: float = 0.1) -> list[dict[str, Any]]:
     """Pair the ratios of two benchmark runs and say whether each pair agrees.
 
-    Two measurements of one ratio agree when their 95 % intervals overlap. A ratio present in only one
-    run is listed with ``agree`` None (a comparison added or renamed between the runs).
+    Two measurements of one ratio agree when their 95 % intervals overlap (``agree``). The intervals
+    come from the rounds of one run, so they do not cover what changes between runs (the machine's
+    load, its caches and clock); ``close`` says whether the two ratios are within ``tolerance``
+    (relative, 0.1 = 10 %) of each other, which is the practical question for a reader. A ratio
+    present in only one run is listed with ``agree`` and ``close`` None (a comparison added or renamed
+    between the runs).
     """
+    if not 0 < tolerance < 10:
+        raise ValueError(f"tolerance must be a relative difference in (0, 10), got {tolerance!r}")
     first, second = record_ratios(before), record_ratios(after)
     rows = []
     for key in list(first) + [key for key in second if key not in first]:
         old, new = first.get(key), second.get(key)
-        agree = None
+        agree = close = None
         if old is not None and new is not None:
+            close = bool(max(old["ratio"], new["ratio"]) <= (1 + tolerance) * min(old["ratio"], new["ratio"]))
             if None in (old["low"], old["high"], new["low"], new["high"]):
                 agree = None
             else:
@@ -300,7 +308,7 @@ def compare_records(before: Sequence[dict[str, Any]], after: Sequence[dict[str, 
                      "before load": None if old is None else old["load"],
                      "after": None if new is None else new["ratio"],
                      "after interval": None if new is None else (new["low"], new["high"]),
-                     "after load": None if new is None else new["load"], "agree": agree})
+                     "after load": None if new is None else new["load"], "agree": agree, "close": close})
     return rows
 
 

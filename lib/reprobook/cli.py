@@ -170,7 +170,8 @@ def _bench_compare(before: Path, after: Path) -> int:
     for folder in (before, after):
         if not folder.is_dir():
             raise RunError(f"no folder of benchmark records at {folder}")
-    rows = compare_records(read_records(before), read_records(after))
+    tolerance = 0.1
+    rows = compare_records(read_records(before), read_records(after), tolerance=tolerance)
     if not rows:
         print("no ratios recorded in either folder")
         return 0
@@ -184,12 +185,16 @@ def _bench_compare(before: Path, after: Path) -> int:
     table = pd.DataFrame([{"chapter": row["chapter"], "hot path": row["hot path"], "candidate": row["candidate"],
                            "before": shown(row["before"], row["before interval"]),
                            "after": shown(row["after"], row["after interval"]),
-                           "agree": {True: "yes", False: "NO", None: "—"}[row["agree"]]} for row in rows])
+                           "intervals overlap": {True: "yes", False: "NO", None: "—"}[row["agree"]],
+                           f"within {tolerance:.0%}": {True: "yes", False: "NO", None: "—"}[row["close"]]}
+                          for row in rows])
     with pd.option_context("display.max_colwidth", 40, "display.width", 200):
         print(table.to_string(index=False))
     paired = [row for row in rows if row["agree"] is not None]
     agreeing = sum(row["agree"] for row in paired)
-    print(f"{agreeing} of {len(paired)} ratios measured in both runs agree within their 95 % intervals"
+    close = sum(row["close"] for row in paired)
+    print(f"{agreeing} of {len(paired)} ratios measured in both runs agree within their 95 % intervals; "
+          f"{close} of {len(paired)} are within {tolerance:.0%} of each other"
           + (f"; {len(rows) - len(paired)} in one run only" if len(rows) > len(paired) else ""))
     return 0
 
