@@ -82,3 +82,10 @@ def test_bench_compare_command_prints_the_agreement(tmp_path, capsys):
     assert main(["bench-compare", str(tmp_path / "before"), str(tmp_path / "after")]) == 0
     assert "1 of 1 ratios measured in both runs agree" in capsys.readouterr().out
     assert main(["bench-compare", str(tmp_path / "before"), str(tmp_path / "missing")]) == 2
+
+
+def test_records_folder_can_be_named_for_a_site_built_elsewhere(tmp_path, monkeypatch):
+    _record(tmp_path / "records", "demo", 0.01)
+    assert "run `make bench`" in performance_markdown([], tmp_path / "site")
+    monkeypatch.setenv("REPROBOOK_BENCH_RECORDS", str(tmp_path / "records"))
+    assert "### demo" in performance_markdown([], tmp_path / "site")

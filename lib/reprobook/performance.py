@@ -7,6 +7,7 @@ reference measured in the same interleaved run, with a bootstrap interval over r
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,8 @@ def _figure_html(rows: list[dict[str, Any]]) -> str:
 
 
 def performance_markdown(slugs: Sequence[str], root: Path) -> str:
-    records = read_records(root / "bench" / "records")
+    configured = os.environ.get("REPROBOOK_BENCH_RECORDS")  # a site built outside the checkout reads its records
+    records = read_records(Path(configured) if configured else root / "bench" / "records")
     rows = benchmark_rows(records)
     lines = ["# Performance", "",
              "Each hot path of the library is timed against the strongest reference available here (an",
