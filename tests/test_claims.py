@@ -21,6 +21,7 @@ from reprobook.claims import (
     Check,
     Claim,
     Control,
+    Differs,
     Estimate,
     Ledger,
     LedgerError,
@@ -57,6 +58,7 @@ STRADDLING = [0.30, 0.70, 0.45, 0.60, 0.52]  # interval contains 0.5
         (AtMost(0.1), 0.1, True), (AtMost(0.1), 0.2, False),
         (Between(0.2, 0.4), 0.3, True), (Between(0.2, 0.4), 0.41, False),
         (Within(0.22, 0.05), 0.26, True), (Within(0.22, 0.05), 0.30, False),
+        (Differs(0.02), 0.03, True), (Differs(0.02), -0.03, True), (Differs(0.02), 0.02, False),
     ],
 )
 def test_rules_on_points(rule, value, expected):
@@ -75,6 +77,9 @@ def test_rules_on_points(rule, value, expected):
         (Between(0.2, 0.4), 0.1, 0.3, INCONCLUSIVE), (Between(0.2, 0.4), 0.1, 0.5, INCONCLUSIVE),
         (Within(0.22, 0.1), 0.15, 0.3, REPRODUCED), (Within(0.22, 0.1), 0.4, 0.5, NOT_REPRODUCED),
         (AtLeast(0.5), -math.inf, math.inf, INCONCLUSIVE),
+        (Differs(0.02), 0.03, 0.05, REPRODUCED), (Differs(0.02), -0.05, -0.03, REPRODUCED),
+        (Differs(0.02), -0.01, 0.015, NOT_REPRODUCED), (Differs(0.02), 0.01, 0.04, INCONCLUSIVE),
+        (Differs(0.02), -0.04, 0.04, INCONCLUSIVE), (Differs(0.0), 0.0, 0.0, NOT_REPRODUCED),
     ],
 )
 def test_rules_judge_intervals(rule, low, high, expected):
@@ -86,6 +91,9 @@ def test_rules_reject_impossible_bounds():
         Between(1.0, 0.0)
     with pytest.raises(ValueError):
         Within(0.0, -1.0)
+    for margin in (-0.1, math.nan, math.inf):
+        with pytest.raises(ValueError, match="Differs needs a finite margin"):
+            Differs(margin)
 
 
 def test_mean_interval_matches_scipy_t_interval():

@@ -76,6 +76,7 @@ __all__ = [
     "AtMost",
     "Between",
     "Within",
+    "Differs",
     "Control",
     "Claim",
     "Check",
@@ -396,6 +397,44 @@ class Within(Rule):
 
     def describe(self) -> str:
         return f"{self.target:g} ± {self.tolerance:g}"
+
+
+@dataclass(frozen=True)
+class Differs(Rule):
+    """|x| > margin: a two-sided rule for claims that two quantities differ, in either direction.
+
+    ``reproduced`` when the whole interval lies beyond ±margin on one side, ``not reproduced`` when it lies
+    inside [−margin, margin], ``inconclusive`` otherwise (it straddles ±margin, or spans the whole band).
+
+    >>> rule = Differs(0.02)
+    >>> rule.judge(0.03, 0.05), rule.judge(-0.05, -0.03), rule.judge(-0.01, 0.015), rule.judge(0.01, 0.04)
+    ('reproduced', 'reproduced', 'not reproduced', 'inconclusive')
+    """
+
+    margin: float
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.margin, (int, float)) and math.isfinite(self.margin) and self.margin >= 0):
+            raise ValueError(f"Differs needs a finite margin >= 0, got {self.margin!r}")
+
+    def region(self) -> tuple[float, float]:
+        """The excluded band; ``holds`` and ``judge`` use its complement."""
+        return -self.margin, self.margin
+
+    def describe(self) -> str:
+        return f"|·| > {self.margin:g}"
+
+    def holds(self, value: float) -> bool:
+        return abs(value) > self.margin
+
+    def judge(self, low: float, high: float) -> str:
+        if any(math.isnan(x) for x in (low, high)):
+            raise LedgerError("cannot judge an interval with NaN ends")
+        if low > self.margin or high < -self.margin:
+            return REPRODUCED
+        if -self.margin <= low and high <= self.margin:
+            return NOT_REPRODUCED
+        return INCONCLUSIVE
 
 
 # --------------------------------------------------------------------------------------------

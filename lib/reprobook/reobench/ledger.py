@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,8 +36,8 @@ from reprobook.claims import (
     Check,
     Claim,
     Control,
+    Differs,
     Ledger,
-    Rule,
 )
 from reprobook.reobench.corrupt import APPEARANCE
 
@@ -63,39 +62,6 @@ SEGMENTATION_MARGIN = 0.1
 #: two relative drops "differ" (backbone sizes, tasks) when they are this far apart (fixed before any result)
 DIFFERENCE_MARGIN = 0.02
 _NULL_SEED = 20_250_516
-
-
-@dataclass(frozen=True)
-class Differs(Rule):
-    """|x| > margin: a two-sided rule for claims that two quantities differ, in either direction.
-
-    ``reproduced`` when the whole interval lies beyond ±margin on one side, ``not reproduced`` when it lies
-    inside [−margin, margin], ``inconclusive`` otherwise.
-
-    >>> rule = Differs(0.02)
-    >>> rule.judge(0.03, 0.05), rule.judge(-0.05, -0.03), rule.judge(-0.01, 0.015), rule.judge(0.01, 0.04)
-    ('reproduced', 'reproduced', 'not reproduced', 'inconclusive')
-    """
-
-    margin: float
-
-    def region(self) -> tuple[float, float]:  # the excluded band; judge and holds below use its complement
-        return -self.margin, self.margin
-
-    def describe(self) -> str:
-        return f"|·| > {self.margin:g}"
-
-    def holds(self, value: float) -> bool:
-        return abs(value) > self.margin
-
-    def judge(self, low: float, high: float) -> str:
-        if any(math.isnan(x) for x in (low, high)):
-            raise claims.LedgerError("cannot judge an interval with NaN ends")
-        if low > self.margin or high < -self.margin:
-            return claims.REPRODUCED
-        if -self.margin <= low and high <= self.margin:
-            return claims.NOT_REPRODUCED
-        return claims.INCONCLUSIVE
 
 
 def build_ledger(profile: str, backbones: Sequence[str] = ("supervised", "clip")) -> Ledger:
