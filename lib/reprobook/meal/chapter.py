@@ -38,6 +38,7 @@ from reprobook.meal.metrics import (
     forward_transfer,
     smoothed_auc,
 )
+from reprobook.meal.normaliser import MOST_SOUPS
 
 __all__ = ["ChapterParameters", "validate_parameters", "experiment_grid", "baseline_grid", "plasticity_grid",
            "scale_grid", "ABLATIONS", "MAX_STEPS_PER_TASK", "MAX_SEEDS", "MAX_SEED",
@@ -77,6 +78,7 @@ class ChapterParameters:
     difficulty: int = 1
     n_tasks: int = 2
     layout_seed: int = 0
+    min_max_soup: int = 0  # kitchens with a lower normaliser are redrawn (reprobook.meal.learnability)
     steps_per_task: int = 163_840
     methods: tuple[str, ...] = ("ft", "online_ewc", "packnet")
     ablation_method: str = "online_ewc"
@@ -120,6 +122,7 @@ def validate_parameters(**given: Any) -> ChapterParameters:
     check.check_int("difficulty", values["difficulty"], minimum=1, maximum=3)
     check.check_int("n_tasks", values["n_tasks"], minimum=2, maximum=100)
     check.check_int("layout_seed", values["layout_seed"], minimum=0, maximum=MAX_SEED)
+    check.check_int("min_max_soup", values["min_max_soup"], minimum=0, maximum=MOST_SOUPS)
     check.check_int("steps_per_task", values["steps_per_task"], minimum=1, maximum=MAX_STEPS_PER_TASK)
     methods = tuple(check.check_subset("methods", list(values["methods"]), METHODS))
     if "ft" not in methods:
@@ -168,7 +171,7 @@ def validate_parameters(**given: Any) -> ChapterParameters:
 def _base_config(params: ChapterParameters, method: str) -> SequenceConfig:
     return SequenceConfig(
         method=method, seeds=params.seeds, level=params.difficulty, n_tasks=params.n_tasks,
-        layout_seed=params.layout_seed, steps_per_task=params.steps_per_task, num_envs=params.num_envs,
+        layout_seed=params.layout_seed, min_max_soup=params.min_max_soup, steps_per_task=params.steps_per_task, num_envs=params.num_envs,
         rollout_len=params.rollout_len, epochs=params.epochs, minibatches=params.minibatches,
         hidden=params.hidden, lr=params.lr, eval_every=params.eval_every, eval_episodes=params.eval_episodes,
         use_task_id=params.use_task_id, use_multihead=params.use_multihead,

@@ -11,7 +11,8 @@ plasticity experiment. PackNet (``method="packnet"``) spends the last ``packnet_
 each task's updates fine-tuning after pruning, and evaluates each finished task with its own weights.
 
 Seeds: the network from ``seed``; task ``j``'s training from ``(seed, j)`` (``(seed, j, r)`` in
-repetition ``r > 0``); evaluation ``t`` from ``(seed, t)``; kitchens from ``layout_seed``.
+repetition ``r > 0``); evaluation ``t`` from ``(seed, t)``; kitchens from ``layout_seed`` (with
+``min_max_soup``, a kitchen whose a-priori bound on soups is lower is redrawn, for every method alike).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class SequenceConfig:
     level: int = 1
     n_tasks: int = 3
     layout_seed: int = 0
+    min_max_soup: int = 0  # > 0: kitchens whose normaliser is below it are redrawn at generation
     n_agents: int = 2
     steps_per_task: int = 400_000
     num_envs: int = 64
@@ -131,7 +133,7 @@ class SequenceResult:
 def sequence_layouts(config: SequenceConfig) -> list[Layout]:
     """The kitchens of a run (generated from ``layout_seed``)."""
     return generate_sequence(config.n_tasks, level=config.level, seed=config.layout_seed,
-                             n_agents=config.n_agents)
+                             n_agents=config.n_agents, min_max_soup=config.min_max_soup)
 
 
 def updates_per_task(config: SequenceConfig) -> int:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reprobook.meal.layouts import COUNTER, FLOOR, GOAL, ONION_PILE, PLATE_PILE, POT, Layout
-from reprobook.meal.normaliser import floor_distances
+from reprobook.meal.normaliser import MOST_SOUPS, floor_distances, max_soup
 
 __all__ = ["Level", "LEVELS", "generate_layout", "generate_sequence", "validate", "interior_counters",
            "interior_unpassable"]
@@ -140,10 +140,23 @@ def _draw(level: Level, n_agents: int, rng: np.random.Generator) -> Layout:
     return Layout(tiles, spawn)
 
 
-def generate_layout(level: int = 1, seed: int = 0, n_agents: int = 2, max_tries: int = 10_000) -> Layout:
-    """A valid random kitchen of a difficulty level (redrawn until :func:`validate` passes)."""
+def generate_layout(level: int = 1, seed: int = 0, n_agents: int = 2, max_tries: int = 10_000,
+                    min_max_soup: int = 0) -> Layout:
+    """A valid random kitchen of a difficulty level (redrawn until :func:`validate` passes).
+
+    With ``min_max_soup`` a kitchen whose a-priori bound on soups per episode (the normaliser,
+    :func:`~reprobook.meal.normaliser.max_soup`) is below it is redrawn too: a property of the
+    kitchen, decided before any training and the same for every method.
+
+    >>> from reprobook.meal.normaliser import max_soup
+    >>> max_soup(generate_layout(level=1, seed=0)), max_soup(generate_layout(level=1, seed=0, min_max_soup=8))
+    (7, 8)
+    """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {sorted(LEVELS)}, got {level!r}")
+    if not 0 <= min_max_soup <= MOST_SOUPS:
+        raise ValueError(f"min_max_soup must be an integer in [0, {MOST_SOUPS}] (no kitchen allows more soups in "
+                         f"a 400-step episode), got {min_max_soup!r}")
     spec = LEVELS[level]
     rng = np.random.default_rng(seed)
     for _ in range(max_tries):
@@ -151,16 +164,19 @@ def generate_layout(level: int = 1, seed: int = 0, n_agents: int = 2, max_tries:
             layout = _draw(spec, n_agents, rng)
         except ValueError:
             continue
-        if not validate(layout, spec):
+        if not validate(layout, spec) and (not min_max_soup or max_soup(layout) >= min_max_soup):
             return Layout(layout.tiles, layout.spawn, name=f"level {level}, seed {seed}")
     raise RuntimeError(f"no valid level-{level} kitchen after {max_tries} draws (seed {seed})")
 
 
-def generate_sequence(n_tasks: int, level: int = 1, seed: int = 0, n_agents: int = 2) -> list[Layout]:
-    """``n_tasks`` independent kitchens of one level; task ``j`` uses the seed ``(seed, j)``.
+def generate_sequence(n_tasks: int, level: int = 1, seed: int = 0, n_agents: int = 2,
+                      min_max_soup: int = 0) -> list[Layout]:
+    """``n_tasks`` independent kitchens of one level; task ``j`` uses the seed ``(seed, j)``; with
+    ``min_max_soup``, only kitchens whose normaliser reaches it (:func:`generate_layout`).
 
     >>> [layout.shape for layout in generate_sequence(2, level=1, seed=3)]
     [(7, 7), (7, 7)]
     """
-    return [generate_layout(level, int(np.random.SeedSequence([seed, task]).generate_state(1)[0]), n_agents)
+    return [generate_layout(level, int(np.random.SeedSequence([seed, task]).generate_state(1)[0]), n_agents,
+                            min_max_soup=min_max_soup)
             for task in range(n_tasks)]

@@ -20,9 +20,11 @@ import numpy as np
 
 from reprobook.meal.layouts import FLOOR, GOAL, ONION_PILE, PLATE_PILE, POT, Layout
 
-__all__ = ["floor_distances", "station_distance", "cycle_length", "max_soup", "COOK_TIME_FOR_BOUND"]
+__all__ = ["floor_distances", "station_distance", "cycle_length", "max_soup", "COOK_TIME_FOR_BOUND", "MOST_SOUPS"]
 
 COOK_TIME_FOR_BOUND = 20
+#: the largest ``max_soup`` of any kitchen in a 400-step episode (all three distances 0: a 42-step cycle)
+MOST_SOUPS = 400 // (1 + 3 + COOK_TIME_FOR_BOUND + 9 * 2)
 _STEPS = ((-1, 0), (1, 0), (0, 1), (0, -1))
 
 

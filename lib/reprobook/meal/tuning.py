@@ -110,11 +110,16 @@ def describe(record: dict[str, Any] | None, ewc_lambda: float, settings: dict[st
             f"(largest λ at which every seed learns every task, a task learnt when its end-of-task score "
             f"exceeds the untrained score + {record['floor_sigmas']:g} standard errors of that evaluation) "
             f"chose λ = {record['chosen']:g}.")
+    from reprobook.meal.experiments import SequenceConfig
+
+    # a setting added after the sweep ran had its default there
+    swept = {**{field.name: field.default for field in dataclasses.fields(SequenceConfig)},
+             **record.get("settings", {})} if settings else {}
     changed = sorted(name for name, value in (settings or {}).items()
-                     if name in record["settings"] and name != "method" and record["settings"][name] != value)
+                     if name in swept and name not in ("method", "seeds") and swept[name] != value)
     if changed:
         text += (" The sweep ran at other settings than this run's (" + ", ".join(
-            f"{name} {record['settings'][name]:g} there, {settings[name]:g} here" for name in changed)
+            f"{name} {swept[name]:g} there, {settings[name]:g} here" for name in changed)
             + "); λ has not been swept at these.")
     if ewc_lambda == record["chosen"]:
         return text + " This run uses it."
