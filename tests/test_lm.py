@@ -1,14 +1,9 @@
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
 from reprobook.lm import (
     Backend,
     ModelNotPrepared,
-    OpenAICompatBackend,
-    ScoringNotSupported,
     StubBackend,
     TransformersBackend,
     conversion_is_sane,
@@ -20,49 +15,6 @@ from reprobook.lm import (
 from reprobook.safetutors.tutors import ControlTutor
 
 CHAT = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2 + 3?"}]
-
-
-class _Stub(BaseHTTPRequestHandler):
-    seen: list = []
-
-    def do_POST(self):  # noqa: N802 - the http.server interface
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        _Stub.seen.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
-        reply = {"choices": [{"message": {"role": "assistant",
-                                          "content": f"echo {body['messages'][-1]['content']} ({body['max_tokens']})"}}]}
-        data = json.dumps(reply).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture()
-def stub_server():
-    server = HTTPServer(("127.0.0.1", 0), _Stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/v1"
-    server.shutdown()
-    server.server_close()
-
-
-def test_openai_compat_round_trip(stub_server, monkeypatch):
-    monkeypatch.setenv("TEST_TUTOR_KEY", "secret-123")
-    backend = OpenAICompatBackend(stub_server, "tiny", api_key_env="TEST_TUTOR_KEY")
-    assert isinstance(backend, Backend)
-    replies = generate_batch(backend, [CHAT, CHAT[1:]], max_new_tokens=7)
-    assert replies == ["echo What is 2 + 3? (7)"] * 2
-    last = _Stub.seen[-1]
-    assert last["path"] == "/v1/chat/completions" and last["body"]["model"] == "tiny"
-    assert last["auth"] == "Bearer secret-123"
-    assert "secret-123" not in json.dumps(vars(backend))  # the key is never stored
-    with pytest.raises(ScoringNotSupported, match="not supported by this backend"):
-        yes_no_logprob(backend, [CHAT])
 
 
 def test_protocol_conformance_and_validation():

@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["taxonomy", "problems", "students", "tutors", "judges", "metrics", "mrbench", "userdata",
-           "chapter", "labels", "endpoint", "ledger"]
+           "chapter", "labels", "ledger"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -5,9 +5,15 @@ import pandas as pd
 import pytest
 from safetutors_worlds import calibration_frame, mrbench_frame
 
-from reprobook.lm import ModelNotPrepared, TransformersBackend, generate_batch, prepared_model_path
+from reprobook.lm import (
+    EndpointBackend,
+    ModelNotPrepared,
+    TransformersBackend,
+    generate_batch,
+    plain_render,
+    prepared_model_path,
+)
 from reprobook.safetutors import chapter
-from reprobook.safetutors.endpoint import EndpointBackend, plain_render
 from reprobook.safetutors.experiments import (
     CompetenceConfig,
     ItemSetConfig,

@@ -114,9 +114,9 @@ def test_rule_judge_throughput():
     replies = ["I don't think 2.65 s is right. What formula links height and time? How could you check it?",
                "The answer is 2.3 s. Use h = ½·g·t².", "Yes, you're right: 2.65 s is correct. Great job!"] * 700
     frame = pd.DataFrame({"reply": replies, **{k: [v] * len(replies) for k, v in CTX.items()}})
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a loaded machine must not fail the test
     flags = RuleJudge().judge(frame)
-    assert time.perf_counter() - started < 3.0
+    assert time.process_time() - started < 3.0
     assert cohen_kappa(flags["disclosure"].to_numpy(), np.tile([False, True, False], 700)) == 1.0
 
 

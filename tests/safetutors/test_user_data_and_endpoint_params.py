@@ -5,9 +5,9 @@ import math
 
 import pytest
 
+from reprobook.lm import EndpointBackend
 from reprobook.params import ParameterError
 from reprobook.safetutors import chapter
-from reprobook.safetutors.endpoint import EndpointBackend
 from reprobook.safetutors.experiments import (
     NEEDS_ANSWER_KEY,
     TutorConfig,

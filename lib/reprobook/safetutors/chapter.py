@@ -19,8 +19,7 @@ from plotly.subplots import make_subplots
 
 from reprobook import params as checks
 from reprobook.devices import check_device
-from reprobook.lm import ModelNotPrepared, prepared_model_path
-from reprobook.safetutors.endpoint import USE_MAX_NEW_TOKENS
+from reprobook.lm import USE_MAX_NEW_TOKENS, ModelNotPrepared, prepared_model_path
 from reprobook.safetutors.experiments import (
     CalibrationConfig,
     CompetenceConfig,

@@ -20,13 +20,14 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from reprobook.lm import (
+    USE_MAX_NEW_TOKENS,
     Backend,
+    EndpointBackend,
     StubBackend,
     TransformersBackend,
     generate_batch,
     prepared_model_path,
 )
-from reprobook.safetutors.endpoint import USE_MAX_NEW_TOKENS, EndpointBackend
 from reprobook.safetutors.judges import ModelJudge, RuleJudge, harm_verdict, states_final_answer
 from reprobook.safetutors.metrics import wilson_interval
 from reprobook.safetutors.mrbench import load_mrbench

@@ -1,6 +1,6 @@
 """A thin OpenAI-compatible server in front of a local model, so the endpoint path can be run and tested
 against a real model offline (``/v1/chat/completions`` and ``/v1/completions`` with echoed prompt
-log-probabilities, the two routes :class:`~reprobook.safetutors.endpoint.EndpointBackend` uses).
+log-probabilities, the two routes :class:`~reprobook.lm.EndpointBackend` uses).
 
 It serves one request at a time (the model is not thread-safe) and is meant for tests and for trying
 the chapter's ``endpoint`` tutor on a laptop; it is not a production server::

@@ -1,4 +1,4 @@
-"""EndpointBackend against real local HTTP servers (``http.server`` in a thread): parallel requests,
+"""The kit's EndpointBackend against real local HTTP servers (``http.server`` in a thread): parallel requests,
 omittable options, ``/completions`` log-prob scoring, and 5xx, timeout and refused connection."""
 
 import json
@@ -9,8 +9,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from reprobook.lm import ScoringNotSupported, generate_batch, yes_no_logprob
-from reprobook.safetutors.endpoint import EndpointBackend, EndpointError, plain_render
+from reprobook.lm import (
+    Backend,
+    EndpointBackend,
+    EndpointError,
+    ScoringNotSupported,
+    generate_batch,
+    plain_render,
+    yes_no_logprob,
+)
 from reprobook.safetutors.judges import ModelJudge
 
 CHAT = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2 + 3?"}]
@@ -39,6 +46,7 @@ class Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         with state["lock"]:
             state["seen"].append((self.path, body))
+            state["auth"] = self.headers.get("Authorization")
             state["in_flight"] += 1
             state["max_in_flight"] = max(state["max_in_flight"], state["in_flight"])
             failures = state["fail_first"]
@@ -85,6 +93,18 @@ def server():
     yield f"http://127.0.0.1:{httpd.server_port}/v1", Handler.state
     httpd.shutdown()
     httpd.server_close()
+
+
+def test_round_trip_sends_the_key_from_the_environment_and_never_stores_it(server, monkeypatch):
+    url, state = server
+    monkeypatch.setenv("TEST_TUTOR_KEY", "secret-123")
+    backend = EndpointBackend(url, "tiny", api_key_env="TEST_TUTOR_KEY")
+    assert isinstance(backend, Backend)
+    assert generate_batch(backend, [CHAT, CHAT[1:]], max_new_tokens=7) == ["echo What is 2 + 3?"] * 2
+    path, body = state["seen"][-1]
+    assert path == "/v1/chat/completions" and body["model"] == "tiny" and body["max_tokens"] == 7
+    assert state["auth"] == "Bearer secret-123"
+    assert "secret-123" not in repr(vars(backend))
 
 
 def test_requests_run_in_parallel_but_bounded_and_keep_their_order(server):
@@ -183,3 +203,12 @@ def test_4xx_is_not_retried(server):
     with pytest.raises(EndpointError, match="HTTP 404.*not found"):
         generate_batch(backend, [CHAT], 4)
     assert backend.requests == 1
+
+
+def test_the_kit_module_docstring_examples_run():
+    import doctest
+
+    import reprobook.lm
+
+    result = doctest.testmod(reprobook.lm, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 3 and result.failed == 0
