@@ -43,3 +43,20 @@ def test_records_round_trip_and_quick_mode_writes_nothing(tmp_path):
     assert record["comparisons"][0]["machine_start"]["cores"] >= 1
     with pytest.raises(ValueError, match="reference"):
         compare({"x": lambda: None}, reference="z", name="bad")
+
+
+def test_tree_cpu_time_keeps_grandchildren_their_live_parent_has_reaped():
+    # a worker that runs an engine process, waits for it and stays alive (as a ViZDoom worker does):
+    # the engine's CPU sits in the worker's children_* times, which the count must include
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6: pass"
+    worker = ("import subprocess, sys, time\n"
+              f"subprocess.run([sys.executable, '-c', {burn!r}], check=True)\n"
+              "print('done', flush=True)\ntime.sleep(30)")
+    before = tree_cpu_seconds()
+    process = subprocess.Popen([sys.executable, "-c", worker], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "done"
+        assert tree_cpu_seconds() - before > 0.5
+    finally:
+        process.kill()
+        process.wait()

@@ -45,16 +45,24 @@ def quick_mode() -> bool:
 
 
 def tree_cpu_seconds() -> float:
-    """CPU seconds (user + system) of this process, its finished children and its live descendants."""
+    """CPU seconds (user + system) of this process and every descendant, live or reaped.
+
+    A finished process's time moves into its reaper's ``children_*`` times, so each live process adds its
+    own time and its reaped children's: an engine a live worker has waited for is counted (a worker that
+    runs ViZDoom's engine, say), and nothing is counted twice. Still lost: a process whose parent exits
+    without waiting for it (it is re-parented outside the tree).
+    """
     import psutil
 
+    def own_and_reaped(process: psutil.Process) -> float:
+        times = process.cpu_times()
+        return times.user + times.system + times.children_user + times.children_system
+
     me = psutil.Process()
-    times = me.cpu_times()
-    total = times.user + times.system + times.children_user + times.children_system
+    total = own_and_reaped(me)
     for child in me.children(recursive=True):
         try:
-            child_times = child.cpu_times()
-            total += child_times.user + child_times.system
+            total += own_and_reaped(child)
         except psutil.Error:
             continue
     return total
