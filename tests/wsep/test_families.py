@@ -30,3 +30,25 @@ def test_run_family_rows_are_consistent_and_deterministic():
     assert (frame.wsep_distinct_at_n <= frame.vertices).all() and (frame.misl_distinct_at_n <= frame.vertices).all()
     used = frame.wsep_interior_k.dropna()
     assert ((used >= 2) & (used <= frame.vertices[used.index])).all()
+    for column in ("misl_support", "weighted_wsep_support", "shuffled_weighted_support"):
+        assert ((frame[column] >= 1) & (frame[column] <= frame.vertices)).all(), column
+
+
+def test_weighted_supports_match_the_optimisers_on_one_process():
+    from reprobook.wsep.discovery import weighted_wsep
+    from reprobook.wsep.families import FAMILIES, shuffled_pairs
+    from reprobook.wsep.information import blahut_arimoto
+    from reprobook.wsep.occupancy import lasso_occupancies
+    from reprobook.wsep.polytope import extreme_points_fast
+    from reprobook.wsep.transport import wasserstein_matrix
+
+    family = FAMILIES["det-line"]
+    row = run_family(FamilyConfig("det-line", first_seed=4, n_processes=1)).iloc[0]
+    mdp = random_process(family.n_states, family.n_actions, 4, deterministic=True)
+    vertices = extreme_points_fast(lasso_occupancies(mdp), seed=4)
+    distances = wasserstein_matrix(vertices, ground_cost(mdp, family.cost))
+    assert row.misl_support == blahut_arimoto(vertices).support().sum()
+    assert row.weighted_wsep_support == weighted_wsep(distances, seed=4).support().sum()
+    shuffled = shuffled_pairs(distances, 4)
+    assert row.shuffled_weighted_support == weighted_wsep(shuffled, seed=4).support().sum()
+    assert not np.array_equal(shuffled, distances) and np.allclose(np.sort(shuffled.ravel()), np.sort(distances.ravel()))

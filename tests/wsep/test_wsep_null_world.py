@@ -7,7 +7,7 @@ import pytest
 
 from reprobook.claims import NOT_REPRODUCED, REPRODUCED
 from reprobook.wsep.families import FAMILIES
-from reprobook.wsep.ledger import build_ledger, claim_results
+from reprobook.wsep.ledger import build_ledger, c4_note, claim_results
 
 N_PROCESSES = 40
 
@@ -18,8 +18,9 @@ def summary_frame(interior: int, spearman: list[float], shuffled: list[float]) -
         "grid": [f"p{i}" for i in range(n)], "states": 9, "vertices": 10, "interior": [interior] * n,
         "brute_force_equals_lasso": [1.0] + [np.nan] * (n - 1), "capacity": 1.0, "capacity_cvxpy": 1.0,
         "capacity_minimax": 1.0, "support_off_sphere": 0, "pwsep_found": 10.0,
-        "lsepin_cost_spearman": spearman, "lsepin_cost_spearman_shuffled": shuffled,
         "lsepin_kl_cost_spearman": spearman, "lsepin_kl_cost_spearman_shuffled": shuffled,
+        "lsepin_w_cost_spearman": spearman, "lsepin_w_cost_spearman_shuffled": shuffled,
+        "lsepin_kl_mixture_cost_spearman": spearman, "lsepin_kl_mixture_cost_spearman_shuffled": shuffled,
     })
 
 
@@ -31,7 +32,9 @@ def family_frame(wsep_hits: int, misl_hits: int, wsep_more: int, random_more: in
                          "wsep_interior_k": 3.0 if i < wsep_hits else np.nan,
                          "misl_interior_k": 3.0 if i < misl_hits else np.nan,
                          "wsep_distinct_at_n": 5.0 if i < wsep_more else 3.0, "misl_distinct_at_n": 3.0,
-                         "random_distinct_at_n": 5.0 if i < random_more else 3.0})
+                         "random_distinct_at_n": 5.0 if i < random_more else 3.0, "misl_support": 3.0,
+                         "weighted_wsep_support": 5.0 if i < wsep_more else 3.0,
+                         "shuffled_weighted_support": 5.0 if i < random_more else 3.0})
     return pd.DataFrame(rows)
 
 
@@ -90,10 +93,31 @@ def test_claim_results_on_a_hand_made_table():
     assert results["random_more_stoch-line"].value == pytest.approx(5 / 40)
     assert results["pwsep_share_found"] == pytest.approx([1.0, 0.96, 1.0])
     assert results["random_reward_share_found"] == pytest.approx([0.4, 0.48, 0.44])
-    assert results["lsepin_cost_spearman"] == [-0.2, -0.3, -0.1]
+    assert results["lsepin_kl_cost_spearman"] == [-0.2, -0.3, -0.1]
     assert results["lsepin_kl_cost_spearman_shuffled"] == [0.1, 0.0, -0.1]
+    assert results["weighted_more_det-line"].value == pytest.approx(20 / 40)
+    assert results["shuffled_weighted_more_det-line"].value == pytest.approx(5 / 40)
+    # a process whose skill sets cannot be ranked (all costs infinite: ρ is NaN) is left out of c4
+    untestable = summary_frame(2, [-0.2, np.nan, -0.1], [0.1, np.nan, -0.1])
+    assert claim_results(untestable, families, None)["lsepin_kl_cost_spearman"] == [-0.2, -0.1]
     assert results["lasso_equals_brute_force"] and results["capacity_three_ways"]
     assert results["learned_below_exact"] and results["pwsep_list_all"]
     broken = summary_frame(2, [-0.2, -0.3, -0.1], [0.1, 0.0, -0.1]).assign(capacity_cvxpy=1.1)
     assert not claim_results(broken, families, None)["capacity_three_ways"]
     assert claim_results(broken, families, None)["pwsep_share_found"] is None
+
+
+def test_c4_note_reports_every_cost_from_the_summary():
+    frame = summary_frame(2, [-0.25, np.nan], [0.05, np.nan]).assign(lsepin_w_cost_spearman=[-0.7, -0.6],
+                                                                      lsepin_kl_finite_share=[0.25, 0.0])
+    note = c4_note(frame)
+    assert note.startswith("1 of 2 named processes") and "finite cost: p0 0.25; p1 0.00" in note
+    assert "Wasserstein from the best skill: p0 -0.70 (shuffled 0.05); p1 -0.60" in note
+    assert "KL from the best skill: p0 -0.25 (shuffled 0.05)" in note
+
+
+def test_c4_is_judged_on_the_kl_cost_from_the_best_skill_and_w_is_only_shown():
+    ledger = build_ledger("book")
+    metrics = {claim.id: claim.metric for claim in ledger.claims}
+    assert metrics["c4_lsepin_cost"] == "lsepin_kl_cost_spearman"
+    assert not {"lsepin_w_cost_spearman", "lsepin_kl_mixture_cost_spearman"} & set(metrics.values())

@@ -221,8 +221,11 @@ def _skill_sets_per_k(geometry: _Geometry, config: ExactConfig, pwsep_order: np.
     return pd.DataFrame(rows)
 
 
-LSEPIN_SET_COLUMNS = ["lsepin", "hit_rate", "zero_shot_regret", "w_adaptation_cost", "kl_adaptation_cost",
-                      "kl_skill_finite_share"]
+LSEPIN_SET_COLUMNS = ["lsepin", "hit_rate", "zero_shot_regret", "w_adaptation_cost", "kl_skill_adaptation_cost",
+                      "kl_mixture_adaptation_cost", "kl_skill_finite_share"]
+#: summary column prefix → the skill sets' cost column it correlates with LSEPIN
+LSEPIN_COST_CORRELATIONS = {"lsepin_kl_cost": "kl_skill_adaptation_cost", "lsepin_w_cost": "w_adaptation_cost",
+                            "lsepin_kl_mixture_cost": "kl_mixture_adaptation_cost"}
 
 
 def _lsepin_sets(geometry: _Geometry, config: ExactConfig) -> pd.DataFrame:
@@ -241,7 +244,13 @@ def _lsepin_sets(geometry: _Geometry, config: ExactConfig) -> pd.DataFrame:
 def lsepin_correlations(sets: pd.DataFrame, cost: str, seed: int) -> tuple[float, float]:
     """Spearman ρ of LSEPIN against the mean ``cost`` column over skill sets, and its control: the
     same correlation after shuffling which skill set each LSEPIN belongs to (NaN when untestable:
-    fewer than three sets, or a constant LSEPIN or cost)."""
+    fewer than three sets, or a constant LSEPIN or cost). An infinite mean cost ranks above every
+    finite one (ties share their mean rank).
+
+    >>> sets = pd.DataFrame({"lsepin": [0.1, 0.2, 0.3, 0.4], "cost": [np.inf, 2.0, 1.0, 0.5]})
+    >>> round(lsepin_correlations(sets, "cost", seed=0)[0], 6)
+    -1.0
+    """
     if len(sets) <= 2 or sets.lsepin.nunique() <= 1 or sets[cost].nunique() <= 1:
         return np.nan, np.nan
     rho = spearmanr(sets.lsepin, sets[cost]).statistic
@@ -260,8 +269,10 @@ def _summary_row(geometry: _Geometry, config: ExactConfig, counts: dict[str, flo
         return float(match[column].iloc[0]) if len(match) else np.nan
 
     weighted = per_k[per_k.method == "weighted WSEP (optimal p)"].iloc[0]
-    w_rho, w_shuffled = lsepin_correlations(sets, "w_adaptation_cost", config.seed)
-    kl_rho, kl_shuffled = lsepin_correlations(sets, "kl_adaptation_cost", config.seed)
+    correlations = {}
+    for prefix, cost in LSEPIN_COST_CORRELATIONS.items():
+        rho, shuffled = lsepin_correlations(sets, cost, config.seed)
+        correlations.update({f"{prefix}_spearman": rho, f"{prefix}_spearman_shuffled": shuffled})
     return pd.DataFrame([{
         "grid": geometry.mdp.name, "states": geometry.mdp.n_states, **counts, "vertices": n,
         "capacity": capacity.capacity, "capacity_cvxpy": capacity_cvx,
@@ -278,8 +289,8 @@ def _summary_row(geometry: _Geometry, config: ExactConfig, counts: dict[str, flo
         "weighted_wsep_support": int(weighted.distinct_vertices),
         "weighted_wsep_interior_used": int(weighted.interior_vertices_used),
         "weighted_wsep_value": float(weighted.weighted_wsep_value), "weighted_wsep_gap": float(weighted.weighted_wsep_gap),
-        "lsepin_cost_spearman": w_rho, "lsepin_cost_spearman_shuffled": w_shuffled,
-        "lsepin_kl_cost_spearman": kl_rho, "lsepin_kl_cost_spearman_shuffled": kl_shuffled,
+        "lsepin_kl_finite_share": float(sets.kl_skill_adaptation_cost.map(np.isfinite).mean()) if len(sets) else np.nan,
+        **correlations,
     }])
 
 
@@ -299,9 +310,8 @@ def _vertex_frame(geometry: _Geometry, pwsep_order: np.ndarray) -> pd.DataFrame:
     return pd.concat([frame, centre], ignore_index=True)
 
 
-def run_exact(config: ExactConfig) -> ExactResult:
-    """Everything exact for one process (see the module docstring), stage by stage."""
-    timings: dict[str, float] = {}
+def _geometry(config: ExactConfig, timings: dict[str, float]) -> tuple[_Geometry, dict[str, float], float]:
+    """The shared inputs of every stage; the enumeration counts; cvxpy's capacity (a cross-check)."""
     mdp = build_process(config.grid, config.gamma)
     cost = cost_for(mdp, config.ground_cost)
     vertices, n_points, n_policies, brute_equal = _vertices(mdp, config, timings)
@@ -311,13 +321,20 @@ def run_exact(config: ExactConfig) -> ExactResult:
         mdp, cost, vertices, capacity, _timed(timings, "wasserstein_matrix", wasserstein_matrix, vertices, cost),
         random_rewards(config.n_rewards, mdp.n_states, config.reward_seed),
         occupancy(mdp, np.full((mdp.n_states, mdp.n_actions), 1.0 / mdp.n_actions)))
+    counts = {"deterministic_policies": n_policies, "distinct_occupancies": n_points,
+              "brute_force_equals_lasso": brute_equal}
+    return geometry, counts, capacity_cvx
+
+
+def run_exact(config: ExactConfig) -> ExactResult:
+    """Everything exact for one process (see the module docstring), stage by stage."""
+    timings: dict[str, float] = {}
+    geometry, counts, capacity_cvx = _geometry(config, timings)
     pwsep_order, pwsep_rows, pwsep_summary = _pwsep_stage(geometry, config, timings)
     per_k = _timed(timings, "skill_sets", _skill_sets_per_k, geometry, config, pwsep_order)
     sets = _timed(timings, "lsepin_sets", _lsepin_sets, geometry, config)
-    counts = {"deterministic_policies": n_policies, "distinct_occupancies": n_points,
-              "brute_force_equals_lasso": brute_equal}
     summary = _summary_row(geometry, config, counts, per_k, sets, pwsep_summary, capacity_cvx)
-    timing_frame = pd.DataFrame({"grid": mdp.name, "stage": list(timings), "seconds": list(timings.values())})
+    timing_frame = pd.DataFrame({"grid": geometry.mdp.name, "stage": list(timings), "seconds": list(timings.values())})
     return ExactResult(summary, _vertex_frame(geometry, pwsep_order), per_k, sets, pwsep_rows, timing_frame)
 
 

@@ -5,7 +5,9 @@ stochastic transitions) and a ground cost. For each process :func:`run_family` c
 vertices, MISL's KL sphere (Blahut–Arimoto), and for every k = 2 … #vertices the WSEP(k) and
 MISL-k optima over vertex multisets (skills may coincide, as a learner allows): whether and from
 which k each uses a vertex strictly inside MISL's ball, and how many distinct vertices each uses at
-k = #vertices, beside a random multiset of the same size.
+k = #vertices, beside a random multiset of the same size. With the skill distribution optimised too,
+it counts the vertices that weighted WSEP's optimum (Σ_{i<j} p_i p_j W) and MISL's optimal p(z) use,
+beside the same weighted objective on a W matrix whose pairs are shuffled (the geometry removed).
 
 >>> frame = run_family(FamilyConfig("det-line", first_seed=0, n_processes=2))
 >>> list(frame.columns[:4])
@@ -20,14 +22,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from reprobook.wsep.discovery import misl_k_local_search, wsep_local_search
+from reprobook.wsep.discovery import misl_k_local_search, weighted_wsep, wsep_local_search
 from reprobook.wsep.information import blahut_arimoto
 from reprobook.wsep.mdp import random_process
 from reprobook.wsep.occupancy import brute_force_occupancies, lasso_occupancies
 from reprobook.wsep.polytope import extreme_points_fast
 from reprobook.wsep.transport import ground_cost, wasserstein_matrix
 
-__all__ = ["FAMILIES", "Family", "FamilyConfig", "run_family", "FAMILY_COLUMNS"]
+__all__ = ["FAMILIES", "Family", "FamilyConfig", "run_family", "shuffled_pairs", "FAMILY_COLUMNS"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ FAMILIES: dict[str, Family] = {
 }
 
 FAMILY_COLUMNS = ["family", "process_seed", "states", "vertices", "interior", "wsep_interior_k",
-                  "misl_interior_k", "wsep_distinct_at_n", "misl_distinct_at_n", "random_distinct_at_n"]
+                  "misl_interior_k", "wsep_distinct_at_n", "misl_distinct_at_n", "random_distinct_at_n",
+                  "misl_support", "weighted_wsep_support", "shuffled_weighted_support"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,28 @@ def _smallest_k(found: dict[int, bool]) -> float:
     return float(hits[0]) if hits else np.nan
 
 
+def shuffled_pairs(distances: np.ndarray, seed: int) -> np.ndarray:
+    """The symmetric matrix whose off-diagonal pairs are ``distances``' pairs in a random order.
+
+    >>> shuffled = shuffled_pairs(np.array([[0, 1, 2], [1, 0, 3], [2, 3, 0.0]]), seed=0)
+    >>> sorted(shuffled[np.triu_indices(3, 1)].tolist()), bool((shuffled == shuffled.T).all())
+    ([1.0, 2.0, 3.0], True)
+    """
+    upper = np.triu_indices(len(distances), 1)
+    out = np.zeros_like(distances, dtype=float)
+    out[upper] = np.random.default_rng(seed).permutation(np.asarray(distances, dtype=float)[upper])
+    return out + out.T
+
+
+def _weighted_supports(vertices: np.ndarray, distances: np.ndarray, misl_support: int, seed: int
+                       ) -> dict[str, float]:
+    """How many vertices MISL's optimal p(z), weighted WSEP's optimum and its shuffled-W control use."""
+    return {"misl_support": float(misl_support),
+            "weighted_wsep_support": float(weighted_wsep(distances, seed=seed).support().sum()),
+            "shuffled_weighted_support": float(
+                weighted_wsep(shuffled_pairs(distances, seed), seed=seed).support().sum())}
+
+
 def _one_process(family: Family, seed: int, gamma: float, restarts: int) -> dict[str, object]:
     mdp = random_process(family.n_states, family.n_actions, seed, deterministic=family.deterministic, gamma=gamma)
     points = lasso_occupancies(mdp) if family.deterministic else brute_force_occupancies(mdp)[0]
@@ -73,8 +98,10 @@ def _one_process(family: Family, seed: int, gamma: float, restarts: int) -> dict
     row: dict[str, object] = {"process_seed": seed, "states": mdp.n_states, "vertices": n}
     if n < 2:
         return {**row, "interior": 0, "wsep_interior_k": np.nan, "misl_interior_k": np.nan,
-                "wsep_distinct_at_n": float(n), "misl_distinct_at_n": float(n), "random_distinct_at_n": float(n)}
-    interior = ~blahut_arimoto(vertices).on_sphere()
+                "wsep_distinct_at_n": float(n), "misl_distinct_at_n": float(n), "random_distinct_at_n": float(n),
+                "misl_support": float(n), "weighted_wsep_support": float(n), "shuffled_weighted_support": float(n)}
+    capacity = blahut_arimoto(vertices)
+    interior = ~capacity.on_sphere()
     distances = wasserstein_matrix(vertices, ground_cost(mdp, family.cost))
     wsep_used, misl_used = {}, {}
     for k in range(2, n + 1):  # scan k upwards until both optima have used an interior vertex
@@ -88,7 +115,8 @@ def _one_process(family: Family, seed: int, gamma: float, restarts: int) -> dict
     return {**row, "interior": int(interior.sum()), "wsep_interior_k": _smallest_k(wsep_used),
             "misl_interior_k": _smallest_k(misl_used), "wsep_distinct_at_n": float(len(np.unique(wsep_at_n))),
             "misl_distinct_at_n": float(len(np.unique(misl_at_n))),
-            "random_distinct_at_n": float(len(np.unique(random_pick)))}
+            "random_distinct_at_n": float(len(np.unique(random_pick))),
+            **_weighted_supports(vertices, distances, int(capacity.support().sum()), seed)}
 
 
 def run_family(config: FamilyConfig) -> pd.DataFrame:
