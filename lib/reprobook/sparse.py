@@ -128,7 +128,8 @@ def soft_topk_mask(weights: torch.Tensor, counts: torch.Tensor | int, generator:
     """
     if isinstance(counts, int):
         counts = torch.full((weights.shape[0],), counts)
-    uniform = torch.rand(weights.shape, generator=generator, dtype=torch.float64).clamp_min(1e-300)
+    uniform = torch.rand(weights.shape, generator=generator, dtype=torch.float64,
+                         device=generator.device).clamp_min(1e-300)
     gumbel = -torch.log(-torch.log(uniform))
     keys = torch.where(weights > 0, torch.log(weights.double().clamp_min(1e-300)) + gumbel,
                        torch.full_like(gumbel, -1e300) + gumbel)
@@ -136,8 +137,8 @@ def soft_topk_mask(weights: torch.Tensor, counts: torch.Tensor | int, generator:
 
 
 def random_mask(rows: int, columns: int, counts: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Per row, exactly ``counts[r]`` True entries at uniformly random positions."""
-    return _rank_mask(torch.rand((rows, columns), generator=generator), counts)
+    """Per row, exactly ``counts[r]`` True entries at uniformly random positions, on the generator's device."""
+    return _rank_mask(torch.rand((rows, columns), generator=generator, device=generator.device), counts)
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,11 @@ class DynamicSparsity:
     Call :meth:`step` right after ``optimizer.step()``: it multiplies the weights and their
     optimizer state by the masks, and every ``update_every`` steps updates the topology, using the
     gradients left in ``.grad`` by the last backward pass (the dense gradient of that minibatch).
+
+    Masks live on their weights' device, and every random draw (initial masks, SET's growth, the
+    soft-magnitude sample) is made there, from one generator per device seeded alike: a network on
+    a GPU never round-trips through the host. On the CPU the stream is the CPU generator's, so CPU
+    results do not depend on which other devices exist; a GPU draws its own (different) stream.
 
     Parameters
     ----------
@@ -237,7 +243,9 @@ class DynamicSparsity:
         self.static = static
         # a stream apart from torch.manual_seed(seed): the same stream would make the masks select
         # the weights by their own initial values (the uniform draws of the default init)
-        self.generator = torch.Generator().manual_seed(0x5BA75E + 7919 * int(seed))
+        self.generator_seed = 0x5BA75E + 7919 * int(seed)
+        self.generator = torch.Generator().manual_seed(self.generator_seed)
+        self.generators: dict[torch.device, torch.Generator] = {self.generator.device: self.generator}
         self.steps = 0
         self.history: list[dict[str, float]] = []
         self.last_update: dict[str, dict[str, torch.Tensor]] = {}
@@ -256,10 +264,17 @@ class DynamicSparsity:
             size = math.prod(layer.slice_shape)
             active = min(size, max(1, round(layer_density * size)))
             counts = torch.full((layer.groups,), active)
-            mask = random_mask(layer.groups, size, counts, self.generator)
+            mask = random_mask(layer.groups, size, counts, self.generator_for(layer.parameter))
             self.densities[layer.name] = layer_density
             self.masks[layer.name] = mask.reshape(layer.parameter.shape)
         self.apply_masks()
+
+    def generator_for(self, parameter: torch.nn.Parameter) -> torch.Generator:
+        """The random stream of ``parameter``'s device (made on first use, seeded like the CPU one)."""
+        device = parameter.device
+        if device not in self.generators:
+            self.generators[device] = torch.Generator(device=device).manual_seed(self.generator_seed)
+        return self.generators[device]
 
     # -- masks ---------------------------------------------------------------------------------
     @torch.no_grad()
@@ -267,6 +282,8 @@ class DynamicSparsity:
         """Zero the masked weights and (unless switched off) their optimizer state."""
         for layer in self.layers:
             mask = self.masks[layer.name]
+            if mask.device != layer.parameter.device:  # the module was moved after the masks were made
+                mask = self.masks[layer.name] = mask.to(layer.parameter.device)
             layer.parameter.mul_(mask)
             if self.mask_optimizer_state:
                 for tensor in self._state_tensors(layer.parameter):
@@ -316,7 +333,7 @@ class DynamicSparsity:
             else:
                 magnitude = torch.where(old, weight.abs().double() ** self.temperature, torch.zeros_like(weight,
                                         dtype=torch.float64))
-                kept = soft_topk_mask(magnitude, n_keep, self.generator) & old
+                kept = soft_topk_mask(magnitude, n_keep, self.generator_for(layer.parameter)) & old
             candidates = ~kept if self.regrow_dropped else ~old
             if self.grow == "gradient":
                 grad = layer.parameter.grad
@@ -325,8 +342,8 @@ class DynamicSparsity:
                 scores = torch.where(candidates, layer.rows(grad).abs().double(),
                                      torch.full_like(weight, -1.0, dtype=torch.float64))
             else:
-                scores = torch.where(candidates, torch.rand(weight.shape, generator=self.generator,
-                                                             dtype=torch.float64),
+                scores = torch.where(candidates, torch.rand(weight.shape, generator=self.generator_for(layer.parameter),
+                                                             dtype=torch.float64, device=weight.device),
                                      torch.full_like(weight, -1.0, dtype=torch.float64))
             grown = topk_mask(scores, n_prune) & candidates
             new = kept | grown

@@ -1,8 +1,8 @@
 """One training run of one method on MNIST-1D, as a function of a frozen config (§5.1).
 
 ``run_method(config)`` builds the method's network, trains it with SGD-Nesterov (one-cycle learning
-rate, batch 128), masks it with :class:`reprobook.neurotrails.placement.DeviceSparsity` (the kit's
-``DynamicSparsity`` on any device) when it is sparse, stops early if it exceeds ``time_budget_s``, and
+rate, batch 128), masks it with the kit's :class:`reprobook.sparse.DynamicSparsity` (masks and random
+draws on the network's device) when it is sparse, stops early if it exceeds ``time_budget_s``, and
 evaluates the logit-averaged ensemble on the validation, clean test and shifted test sets.
 
 >>> config = RunConfig(method="neurotrails", width=8, blocks_in_head=2, epochs=1, n_train=256, n_val=200,
@@ -26,7 +26,7 @@ from reprobook.devices import check_device, torch_device
 from reprobook.neurotrails.heads import METHODS, build_model, nnz_flops
 from reprobook.neurotrails.metrics import ensemble_metrics
 from reprobook.neurotrails.mnist1d import GeneratorSettings, Splits, make_splits
-from reprobook.neurotrails.placement import DeviceSparsity
+from reprobook.sparse import DynamicSparsity
 
 __all__ = ["RunConfig", "RunResult", "run_method", "load_splits", "nonzeros", "SPARSE_METHODS",
            "MULTI_HEAD_METHODS"]
@@ -117,7 +117,7 @@ def nonzeros(config: RunConfig) -> int:
     total = sum(p.numel() for p in model.parameters())
     if not config.is_sparse:
         return total
-    sparsity = DeviceSparsity(model, None, config.density, total_steps=1, groups=model.sparse_groups(),
+    sparsity = DynamicSparsity(model, None, config.density, total_steps=1, groups=model.sparse_groups(),
                                seed=config.seed)
     masked_numel = sum(mask.numel() for mask in sparsity.masks.values())
     return total - masked_numel + sparsity.nnz()
@@ -166,7 +166,7 @@ def _run(config: RunConfig) -> RunResult:
         freeze = (total_steps - 0.5) / total_steps
         if config.freeze_topology_at is not None:
             freeze = min(freeze, config.freeze_topology_at)
-        sparsity = DeviceSparsity(model, optimizer, config.density, total_steps=total_steps,
+        sparsity = DynamicSparsity(model, optimizer, config.density, total_steps=total_steps,
                                    groups=model.sparse_groups(), update_every=config.update_every,
                                    prune=config.prune, grow=config.grow, prune_rate=config.prune_rate,
                                    final_prune_rate=config.final_prune_rate,
