@@ -90,3 +90,35 @@ def test_a_stopped_run_makes_only_the_claims_that_compare_it_untestable():
     assert "treenet (b = 4, width 32) seed 2" in table.loc["N5", "note"]
     for claim in ("N1_accuracy", "N2_accuracy", "N3", "N6", "N7"):  # TreeNet is not among their runs
         assert table.loc[claim, "verdict"] == REPRODUCED, (claim, table.loc[claim, "note"])
+
+
+JUDGED_CLAIMS = ("N1_accuracy", "N1_nll", "N2_accuracy", "N2_equal", "N3", "N4", "N5", "N6", "N7")
+#: a run stopped by the time budget → the claims that compare it (written out by hand from the claims' statements)
+STOPPED_RUN_CLAIMS = [
+    ("single", 0, MATCHED["single"], {"N1_accuracy", "N1_nll", "N2_equal", "N7"}),
+    ("single", 0, 32, {"N2_accuracy"}),
+    ("sparse_single", 0, 32, {"N1_accuracy", "N1_nll", "N7"}),
+    ("full_ensemble", 6, 32, {"N2_accuracy"}),
+    ("full_ensemble", 6, MATCHED["full_ensemble"], {"N2_equal"}),
+    ("treenet", 4, 32, {"N5"}),
+    ("neurotrails_static", 4, 32, {"N6"}),
+    ("neurotrails", 4, 32, set(JUDGED_CLAIMS)),  # NT itself, also a sweep point
+    ("neurotrails", 2, 32, {"N3", "N4"}),  # a sweep point only
+]
+
+
+@pytest.mark.parametrize("method, b, width, untestable", STOPPED_RUN_CLAIMS)
+def test_a_stopped_run_excludes_exactly_the_claims_that_use_it(method, b, width, untestable):
+    frame = world(effect=True)
+    chosen = (frame.method == method) & (frame.blocks_in_head == b) & (frame.width == width) & (frame.seed == 1)
+    assert chosen.sum() == 1
+    frame.loc[chosen, "stopped_early"] = True
+    table = judged(frame).set_index("claim")
+    label = f"{method} (b = {b}, width {width}) seed 1"
+    for claim in JUDGED_CLAIMS:
+        if claim in untestable:
+            assert table.loc[claim, "verdict"] == NOT_TESTABLE, claim
+            assert label in table.loc[claim, "note"], (claim, table.loc[claim, "note"])
+        else:
+            assert table.loc[claim, "verdict"] == REPRODUCED, (claim, table.loc[claim, "note"])
+            assert label not in table.loc[claim, "note"], claim
