@@ -1,14 +1,12 @@
 """The kit's EndpointBackend against real local HTTP servers (``http.server`` in a thread): parallel requests,
 omittable options, ``/completions`` log-prob scoring, and 5xx, timeout and refused connection."""
 
-import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from fake_openai import token_logprob
 from reprobook.lm import (
     Backend,
     EndpointBackend,
@@ -23,80 +21,8 @@ from reprobook.safetutors.judges import ModelJudge
 CHAT = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2 + 3?"}]
 
 
-def token_logprob(token: str) -> float:
-    """The fake model's log-probability of a token: a fixed function of its text."""
-    return -0.1 * len(token) - (0.5 if token.strip().lower().startswith("no") else 0.0)
-
-
-def tokens_of(text: str) -> list[str]:
-    """The fake tokenizer: words with their leading space, so offsets are exact."""
-    out, start = [], 0
-    for index in range(1, len(text) + 1):
-        if index == len(text) or text[index] == " ":
-            out.append(text[start:index])
-            start = index
-    return out
-
-
-class Handler(BaseHTTPRequestHandler):
-    state: dict = {}
-
-    def do_POST(self):  # noqa: N802 - the http.server interface
-        state = Handler.state
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        with state["lock"]:
-            state["seen"].append((self.path, body))
-            state["auth"] = self.headers.get("Authorization")
-            state["in_flight"] += 1
-            state["max_in_flight"] = max(state["max_in_flight"], state["in_flight"])
-            failures = state["fail_first"]
-            state["fail_first"] = max(0, failures - 1)
-        try:
-            time.sleep(state["delay"])
-            if failures:
-                return self.answer(503, {"error": "busy"})
-            if body.get("model") == "unknown":
-                return self.answer(404, {"error": "model 'unknown' not found"})
-            if self.path.endswith("/chat/completions"):
-                text = f"echo {body['messages'][-1]['content']}"
-                return self.answer(200, {"choices": [{"message": {"role": "assistant", "content": text}}]})
-            if self.path.endswith("/completions") and state["logprobs"]:
-                tokens = tokens_of(body["prompt"])
-                offsets = [sum(map(len, tokens[:index])) for index in range(len(tokens))]
-                values = [None] + [token_logprob(token) for token in tokens[1:]]
-                return self.answer(200, {"choices": [{"text": "", "logprobs": {
-                    "tokens": tokens, "token_logprobs": values, "text_offset": offsets}}]})
-            return self.answer(404, {"error": "no such route"})
-        finally:
-            with state["lock"]:
-                state["in_flight"] -= 1
-
-    def answer(self, code, payload):
-        data = json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture()
-def server():
-    Handler.state = {"lock": threading.Lock(), "seen": [], "in_flight": 0, "max_in_flight": 0, "fail_first": 0,
-                     "delay": 0.0, "logprobs": True}
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/v1", Handler.state
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def test_round_trip_sends_the_key_from_the_environment_and_never_stores_it(server, monkeypatch):
-    url, state = server
+def test_round_trip_sends_the_key_from_the_environment_and_never_stores_it(openai_server, monkeypatch):
+    url, state = openai_server
     monkeypatch.setenv("TEST_TUTOR_KEY", "secret-123")
     backend = EndpointBackend(url, "tiny", api_key_env="TEST_TUTOR_KEY")
     assert isinstance(backend, Backend)
@@ -107,8 +33,8 @@ def test_round_trip_sends_the_key_from_the_environment_and_never_stores_it(serve
     assert "secret-123" not in repr(vars(backend))
 
 
-def test_requests_run_in_parallel_but_bounded_and_keep_their_order(server):
-    url, state = server
+def test_requests_run_in_parallel_but_bounded_and_keep_their_order(openai_server):
+    url, state = openai_server
     state["delay"] = 0.3
     backend = EndpointBackend(url, "tiny", max_concurrency=3)
     conversations = [[{"role": "user", "content": f"question {index}"}] for index in range(9)]
@@ -124,8 +50,8 @@ def test_requests_run_in_parallel_but_bounded_and_keep_their_order(server):
     assert state["max_in_flight"] == 1
 
 
-def test_max_tokens_and_temperature_are_configurable_and_omittable(server):
-    url, state = server
+def test_max_tokens_and_temperature_are_configurable_and_omittable(openai_server):
+    url, state = openai_server
     generate_batch(EndpointBackend(url, "tiny"), [CHAT], 7)
     assert state["seen"][-1][1]["max_tokens"] == 7 and state["seen"][-1][1]["temperature"] == 0.0
     generate_batch(EndpointBackend(url, "reasoner", max_tokens=None, temperature=None), [CHAT], 7)
@@ -140,8 +66,8 @@ def test_max_tokens_and_temperature_are_configurable_and_omittable(server):
             EndpointBackend(url, "tiny", **bad)
 
 
-def test_score_sums_the_option_tokens_of_the_echoed_prompt(server):
-    url, state = server
+def test_score_sums_the_option_tokens_of_the_echoed_prompt(openai_server):
+    url, state = openai_server
     backend = EndpointBackend(url, "tiny")
     prompt = "Is 2 + 3 = 5? Answer:"
     scores = backend.score([prompt, CHAT], [" Yes", " No way"])
@@ -156,8 +82,8 @@ def test_score_sums_the_option_tokens_of_the_echoed_prompt(server):
         token_logprob(" Yes") - token_logprob(" No"))
 
 
-def test_a_server_without_logprobs_is_scoring_not_supported_and_the_judge_generates(server):
-    url, state = server
+def test_a_server_without_logprobs_is_scoring_not_supported_and_the_judge_generates(openai_server):
+    url, state = openai_server
     state["logprobs"] = False
     backend = EndpointBackend(url, "tiny")
     with pytest.raises(ScoringNotSupported):
@@ -170,8 +96,8 @@ def test_a_server_without_logprobs_is_scoring_not_supported_and_the_judge_genera
     assert verdicts["raw"].iloc[0].startswith("echo")  # the generated one-word verdict path
 
 
-def test_5xx_is_retried_then_named(server):
-    url, state = server
+def test_5xx_is_retried_then_named(openai_server):
+    url, state = openai_server
     state["fail_first"] = 2
     assert generate_batch(EndpointBackend(url, "tiny", retries=2), [CHAT], 4) == ["echo What is 2 + 3?"]
     state["fail_first"] = 10
@@ -179,8 +105,8 @@ def test_5xx_is_retried_then_named(server):
         generate_batch(EndpointBackend(url, "tiny", retries=1), [CHAT], 4)
 
 
-def test_timeout_is_named(server):
-    url, state = server
+def test_timeout_is_named(openai_server):
+    url, state = openai_server
     state["delay"] = 1.0
     with pytest.raises(EndpointError, match="no answer within timeout_s = 0.2 s"):
         generate_batch(EndpointBackend(url, "tiny", timeout_s=0.2, retries=0), [CHAT], 4)
@@ -197,18 +123,10 @@ def test_refused_connection_is_named_without_retrying():
     assert backend.requests == 1 and time.perf_counter() - started < 1.0
 
 
-def test_4xx_is_not_retried(server):
-    url, state = server
+def test_4xx_is_not_retried(openai_server):
+    url, state = openai_server
     backend = EndpointBackend(url, "unknown", retries=3)
     with pytest.raises(EndpointError, match="HTTP 404.*not found"):
         generate_batch(backend, [CHAT], 4)
     assert backend.requests == 1
 
-
-def test_the_kit_module_docstring_examples_run():
-    import doctest
-
-    import reprobook.lm
-
-    result = doctest.testmod(reprobook.lm, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted >= 3 and result.failed == 0

@@ -3,6 +3,14 @@
 >>> params = validate_parameters(profile="smoke", languages=["en", "de"], tasks=["weekday"], model="stub")
 >>> [config.lang for config in params.probe_configs()]
 ['en', 'de']
+
+Any model behind an OpenAI-compatible server that returns prompt log-probabilities (vLLM, llama.cpp's
+server) is scored with ``model="endpoint"``, ``endpoint_url`` and ``endpoint_model``:
+
+>>> validate_parameters(profile="smoke", languages=["en", "de"], model="endpoint").model
+Traceback (most recent call last):
+...
+reprobook.params.ParameterError: parameter 'endpoint_url' must be the address of an OpenAI-compatible server (http:// or https://, e.g. 'http://127.0.0.1:8000/v1') when model = 'endpoint'; got ''
 """
 
 from __future__ import annotations
@@ -16,7 +24,13 @@ import numpy as np
 import pandas as pd
 
 from reprobook.devices import check_device
-from reprobook.lm import ModelNotPrepared, TransformersBackend, choose_threads, prepared_model_path
+from reprobook.lm import (
+    EndpointBackend,
+    ModelNotPrepared,
+    TransformersBackend,
+    choose_threads,
+    prepared_model_path,
+)
 from reprobook.mubench import consistency as cons
 from reprobook.mubench.cldr_probe import LANGUAGES, SCRIPT_OF, TASKS, build_probe
 from reprobook.mubench.loader import DATASETS
@@ -36,9 +50,11 @@ from reprobook.params import (
 
 __all__ = ["Parameters", "ProbeConfig", "validate_parameters", "run_language", "score_languages",
            "language_table", "consistency_summary", "headline_metrics", "MODELS", "B2_CONTROLS", "LANGUAGE_SETS",
-           "systematic_sample", "SAMPLE_STEP"]
+           "systematic_sample", "SAMPLE_STEP", "model_label"]
 
-MODELS = ("smollm2", "stub")
+MODELS = ("smollm2", "stub", "endpoint")
+#: the most requests in flight to a user's endpoint
+MAX_ENDPOINT_CONCURRENCY = 64
 #: the ``sample`` language set: every SAMPLE_STEP-th language of MuBench's published order, plus English
 SAMPLE_STEP = 7
 #: the scoring budget also stops issuing languages after this many times the budget in wall-clock seconds
@@ -50,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "b2_steps": 800, "b2_batch": 64, "b2_people": 30, "b2_jobs": 2, "n_permutations": 10_000,
     "b2_time_budget_s": 0.0, "b2_seeds": [0, 1, 2],
     "mubench_dir": None, "mubench_datasets": list(DATASETS), "mubench_mode": "local_template", "mubench_items": 200,
+    "endpoint_url": "", "endpoint_model": "", "endpoint_concurrency": 4,
 }
 #: MuBench modes whose items are single-language multiple choice (the mixed modes need their own k suffix)
 MUBENCH_MODES = ("local_template", "en_template", "lighteval")
@@ -79,6 +96,8 @@ class ProbeConfig:
     batch_size: int
     seed: int
     device: str = "cpu"
+    #: (address, model name, requests in flight) when ``model == "endpoint"``, else empty
+    endpoint: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +130,8 @@ class Parameters:
     mubench_datasets: tuple[str, ...] = DATASETS
     mubench_mode: str = "local_template"
     mubench_items: int = 200
+    #: (address, model name, requests in flight) when ``model == "endpoint"``, else empty
+    endpoint: tuple = ()
     notes: tuple[str, ...] = ()
 
     def world_keys(self) -> list[tuple[str, int]]:
@@ -133,7 +154,7 @@ class Parameters:
 
     def probe_configs(self) -> list[ProbeConfig]:
         return [ProbeConfig(lang, self.tasks, self.model, self.chat_template, self.num_threads, self.batch_size,
-                            self.seed, self.device) for lang in self.languages]
+                            self.seed, self.device, self.endpoint) for lang in self.languages]
 
 
 def systematic_sample(step: int = SAMPLE_STEP) -> tuple[str, ...]:
@@ -199,6 +220,7 @@ def validate_parameters(profile: str = "book", **given: Any) -> Parameters:
                                  f"JSON files (<Dataset>_<mode>_<lang>.json); got {mubench_dir!r}")
         mubench_dir = str(Path(mubench_dir).expanduser())
     mubench_datasets = check_subset("mubench_datasets", values["mubench_datasets"], DATASETS)
+    endpoint = _check_endpoint(model, values["endpoint_url"], values["endpoint_model"], values["endpoint_concurrency"])
     notes = []
     if model == "smollm2" and not _model_ready():
         if profile != "smoke":
@@ -232,8 +254,37 @@ def validate_parameters(profile: str = "book", **given: Any) -> Parameters:
         mubench_datasets=tuple(dataset for dataset in DATASETS if dataset in mubench_datasets),
         mubench_mode=check_choice("mubench_mode", values["mubench_mode"], MUBENCH_MODES),
         mubench_items=check_int("mubench_items", values["mubench_items"], minimum=1, maximum=100_000),
+        endpoint=endpoint,
         notes=tuple(notes),
     )
+
+
+def _check_endpoint(model: str, url: Any, name: Any, concurrency: Any) -> tuple:
+    """(address, model name, requests in flight) for ``model == "endpoint"``; () otherwise (and no address set)."""
+    if model != "endpoint":
+        if url or name:
+            raise ParameterError(f"parameters 'endpoint_url' / 'endpoint_model' are set but model = {model!r}; "
+                                 "set model = 'endpoint' to score the server's model, or leave them empty")
+        return ()
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ParameterError("parameter 'endpoint_url' must be the address of an OpenAI-compatible server (http:// "
+                             f"or https://, e.g. 'http://127.0.0.1:8000/v1') when model = 'endpoint'; got {url!r}")
+    if not isinstance(name, str) or not name.strip():
+        raise ParameterError("parameter 'endpoint_model' must be the name the server knows its model by when "
+                             f"model = 'endpoint'; got {name!r}")
+    requests = check_int("endpoint_concurrency", concurrency, minimum=1, maximum=MAX_ENDPOINT_CONCURRENCY)
+    return url.rstrip("/"), name.strip(), requests
+
+
+def model_label(params: Parameters) -> str:
+    """The scored model in words, for titles and notes.
+
+    >>> model_label(validate_parameters(profile="smoke", languages=["en", "de"], model="stub"))
+    'the stub backend (hashed scores)'
+    """
+    if params.model == "endpoint":
+        return f"{params.endpoint[1]} (served at {params.endpoint[0]})"
+    return "SmolLM2-135M-Instruct" if params.model == "smollm2" else "the stub backend (hashed scores)"
 
 
 def _check_fractions(name: str, values: Any, minimum: float, maximum: float) -> tuple[float, ...]:
@@ -249,16 +300,21 @@ def _check_fractions(name: str, values: Any, minimum: float, maximum: float) -> 
 
 
 @lru_cache(maxsize=4)
-def _backend(model: str, num_threads: int | str, batch_size: int, device: str = "cpu"):
+def _backend(model: str, num_threads: int | str, batch_size: int, device: str = "cpu", endpoint: tuple = ()):
     if model == "stub":
         return stub_backend()
+    if model == "endpoint":
+        url, name, requests = endpoint
+        # scoring needs the server's /completions prompt log-probs; a server without them stops the run
+        # with ScoringNotSupported naming the address
+        return EndpointBackend(url, name, max_concurrency=requests)
     return TransformersBackend(prepared_model_path(model), batch_size=batch_size, num_threads=num_threads,
                                chat_template=True, device=device)
 
 
 def run_language(config: ProbeConfig) -> pd.DataFrame:
     """Score every probe item of one language; one row per (item, option) with log-prob, tokens, bytes."""
-    backend = _backend(config.model, config.num_threads, config.batch_size, config.device)
+    backend = _backend(config.model, config.num_threads, config.batch_size, config.device, config.endpoint)
     items = build_probe([config.lang], config.tasks, seed=config.seed)
     started, cpu = time.perf_counter(), time.process_time()
     table = score_items(backend, items, chat_template=config.chat_template)
@@ -278,7 +334,7 @@ def score_languages(params: Parameters, *, cache: bool = True) -> tuple[pd.DataF
     from reprobook.sweep import sweep
 
     started, cpu_started = time.perf_counter(), time.process_time()
-    threads = choose_threads(params.num_threads) if params.model != "stub" else 1
+    threads = choose_threads(params.num_threads) if params.model == "smollm2" else 1
     tables, skipped = [], []
     for config in tqdm(params.probe_configs(), desc="languages"):
         # English (first) is always scored; then idle-machine seconds: CPU time per scoring thread, with a

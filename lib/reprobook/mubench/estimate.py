@@ -33,7 +33,7 @@ def _score_slice(params, seconds: float) -> tuple[int, float]:
     from reprobook.mubench.cldr_probe import build_probe
     from reprobook.mubench.scoring import score_items
 
-    backend = _backend(params.model, params.num_threads, params.batch_size, params.device)
+    backend = _backend(params.model, params.num_threads, params.batch_size, params.device, params.endpoint)
     groups: dict[tuple[str, str, str], list] = defaultdict(list)
     for item in build_probe(params.languages, params.tasks, seed=params.seed):
         groups[(item.lang, item.task, item.score_group)].append(item)
@@ -64,7 +64,7 @@ def _train_slice(params, seconds: float) -> tuple[int, float, str]:
 
 def probe(parameters: dict[str, Any], seconds: float) -> Probe:
     """Measure a slice of the profile in ``parameters`` for about ``seconds``; project in items."""
-    from reprobook.mubench.chapter import validate_parameters
+    from reprobook.mubench.chapter import model_label, validate_parameters
     from reprobook.mubench.cldr_probe import build_probe
 
     given = dict(parameters)
@@ -83,7 +83,7 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
     units_done = items_done + steps_done * items_per_step
     units_total = n_items + steps_total * items_per_step
     cpu = tree_cpu_seconds() - cpu_started
-    model = "SmolLM2-135M-Instruct" if params.model == "smollm2" else "the stub backend (hashed scores)"
+    model = model_label(params)
     notes = (f"Measured: {model} scoring {item_rate:.3g} CLDR-probe items/s "
              f"({len(params.languages)} languages × {n_items // len(params.languages)} items in the profile)")
     if params.world_keys():

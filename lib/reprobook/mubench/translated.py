@@ -34,13 +34,14 @@ class TranslatedConfig:
     batch_size: int
     chat_template: bool
     device: str = "cpu"
+    endpoint: tuple = ()
 
 
 def run_translated_language(config: TranslatedConfig) -> pd.DataFrame:
     """Score one language's MuBench items; one row per (item, option), as :func:`score_items`."""
     from reprobook.mubench.chapter import _backend
 
-    backend = _backend(config.model, config.num_threads, config.batch_size, config.device)
+    backend = _backend(config.model, config.num_threads, config.batch_size, config.device, config.endpoint)
     items = load_items(config.folder, config.datasets, config.mode, [config.lang], config.max_items)
     return score_items(backend, items, chat_template=config.chat_template)
 
@@ -58,7 +59,7 @@ def score_translated(params, *, cache: bool = True) -> pd.DataFrame | None:
         load_configs(params.mubench_dir, dataset, params.mubench_mode, params.languages)
     configs = [TranslatedConfig(params.mubench_dir, params.mubench_datasets, params.mubench_mode, lang,
                                 params.mubench_items, params.model, params.num_threads, params.batch_size,
-                                params.chat_template, params.device) for lang in params.languages]
+                                params.chat_template, params.device, params.endpoint) for lang in params.languages]
     tables = sweep(run_translated_language, configs, backend="serial", cache=cache, desc="MuBench languages")
     return pd.concat(tables, ignore_index=True)
 
