@@ -89,3 +89,24 @@ def test_bfs_matches_scipy_shortest_path(level):
         tiles = generate_layout(level, seed).tiles
         for source, target in ((ONION_PILE, POT), (PLATE_PILE, POT), (POT, GOAL)):
             assert station_distance(tiles, source, target) == _scipy_station_distance(tiles, source, target)
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_normaliser_filter_redraws_only_kitchens_below_it(level):
+    for seed in range(20):
+        plain = generate_layout(level, seed)
+        filtered = generate_layout(level, seed, min_max_soup=8)
+        assert max_soup(filtered) >= 8 and validate(filtered, LEVELS[level]) == []
+        if max_soup(plain) >= 8:  # the first valid draw passes: the same kitchen
+            np.testing.assert_array_equal(plain.tiles, filtered.tiles)
+    plain = [max_soup(kitchen) for kitchen in generate_sequence(6, level=level, seed=1)]
+    filtered = [max_soup(kitchen) for kitchen in generate_sequence(6, level=level, seed=1, min_max_soup=9)]
+    assert min(filtered) == 9 and len(filtered) == len(plain)
+
+
+def test_normaliser_filter_is_validated():
+    from reprobook.meal.normaliser import MOST_SOUPS
+
+    assert MOST_SOUPS == 400 // (0 + 0 + 1 + 0 + 3 + 20 + 18)  # all three distances 0
+    with pytest.raises(ValueError, match=r"min_max_soup must be an integer in \[0, 9\]"):
+        generate_layout(1, 0, min_max_soup=10)

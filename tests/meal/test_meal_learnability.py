@@ -87,3 +87,14 @@ def test_the_lambda_sentence_names_settings_that_changed_since_its_sweep():
     filtered = tuning.describe(record, 1e7, {"method": "ft", "num_envs": 32, "lr": 1e-3, "hidden": 64,
                                              "min_max_soup": 8})
     assert "(min_max_soup 0 there, 8 here)" in filtered  # a setting newer than the record: its default there
+
+
+def test_the_book_profile_uses_the_recorded_choice_exactly_when_it_passed():
+    from reprobook.run import resolve_parameters
+
+    record = learnability.read_record()
+    chosen = learnability.CANDIDATES[record["chosen"]]
+    book, defaults = resolve_parameters("meal", "book"), chapter.ChapterParameters()
+    in_notebook = all(book[key] == chosen[key] for key in learnability.CANDIDATE_KEYS)
+    in_library = all(getattr(defaults, key) == chosen[key] for key in learnability.CANDIDATE_KEYS)
+    assert in_notebook == in_library == learnability.passed(record["table"], record["chosen"])

@@ -78,7 +78,7 @@ class ChapterParameters:
     difficulty: int = 1
     n_tasks: int = 2
     layout_seed: int = 0
-    min_max_soup: int = 0  # kitchens with a lower normaliser are redrawn (reprobook.meal.learnability)
+    min_max_soup: int = 8  # kitchens with a lower normaliser are redrawn; chosen by reprobook.meal.learnability
     steps_per_task: int = 163_840
     methods: tuple[str, ...] = ("ft", "online_ewc", "packnet")
     ablation_method: str = "online_ewc"

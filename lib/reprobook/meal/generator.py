@@ -149,7 +149,7 @@ def generate_layout(level: int = 1, seed: int = 0, n_agents: int = 2, max_tries:
     kitchen, decided before any training and the same for every method.
 
     >>> from reprobook.meal.normaliser import max_soup
-    >>> max_soup(generate_layout(level=1, seed=0)), max_soup(generate_layout(level=1, seed=0, min_max_soup=8))
+    >>> max_soup(generate_layout(level=1, seed=14)), max_soup(generate_layout(level=1, seed=14, min_max_soup=8))
     (7, 8)
     """
     if level not in LEVELS:
