@@ -97,7 +97,9 @@ def build_ledger(profile: str, families: tuple[str, ...] = tuple(FAMILIES)) -> c
             rule=claims.AtMost(-0.1), evidence=claims.MINIATURE,
             controls=(claims.Control("lsepin_kl_cost_spearman_shuffled", "LSEPIN shuffled across skill sets"),),
             testable_in=("book", "paper"),
-            why_untestable="the smoke profile draws too few skill sets for a correlation",
+            why_untestable="a verdict needs three named processes whose random skill sets differ in their mean "
+                           "cost: the smoke profile draws too few sets, and a process where every set has an "
+                           "infinite cost for some task cannot rank them",
             notes="judged on the KL cost because the abstract calls the link to LSEPIN information-geometric, "
                   "and from the best skill, min_z KL(v*_r ‖ ρ_z), because our reading of the theorem starts "
                   "the task from its best skill rather than from the skills' mixture [reconstructed]; "
