@@ -50,9 +50,20 @@ def test_parameters_are_checked_by_name():
         validate_parameters(backbones=["clip"], size_widths=[0.25])
     with pytest.raises(ParameterError, match="segmentation_images"):
         validate_parameters(segmentation_images=-1)
+    with pytest.raises(ParameterError, match="segmentation_backbones.*unknown"):
+        validate_parameters(segmentation_backbones=["vit"])
+    with pytest.raises(ParameterError, match="segmentation_backbones.*supervised"):
+        validate_parameters(segmentation_backbones=["clip"])
+    with pytest.raises(ParameterError, match="segmentation_backbones"):
+        validate_parameters(segmentation_backbones="supervised")
+    assert validate_parameters(backbones=["clip"], size_widths=[],
+                               segmentation_backbones=["supervised"]).segmentation_backbones == ()
+    assert validate_parameters(segmentation_backbones=["clip", "supervised"]).segmentation_backbones == (
+        "supervised", "clip")
     sized = validate_parameters(size_widths=[1.0, 0.25], segmentation_images=40)
     assert sized.replicate_configs()[0].size_widths == (1.0, 0.25)
     assert sized.replicate_configs()[0].segmentation_images == 40
+    assert sized.replicate_configs()[0].segmentation_backbones == ("supervised",)
     assert sized.models() == ["supervised", "clip", "supervised ×1", "supervised ×0.25"]
     params = validate_parameters(corruptions=["rotate", "haze"], seeds=[0, 1])
     assert params.corruptions == ("haze", "rotate")  # the paper's order
@@ -130,3 +141,28 @@ def test_gallery_mosaic_layout():
     mosaic = gallery_mosaic(image, corruptions=("haze",), severities=(1, 2, 3))
     assert mosaic.shape == (16, 4 * 18 - 2, 3)
     np.testing.assert_array_equal(mosaic[:, :16], np.round(image.permute(1, 2, 0).numpy() * 255))
+
+
+def test_book_profile_judges_the_comparisons_on_five_seeds_and_two_widths():
+    from reprobook.reobench.chapter import PLANNED_SEEDS, budget_note
+    from reprobook.run import resolve_parameters
+
+    book = validate_parameters(**resolve_parameters("reobench", "book"))
+    assert book == validate_parameters()  # the notebook's parameters cell holds the chapter's defaults
+    assert len(book.seeds) >= PLANNED_SEEDS  # c3's paired differences over at least five seeds
+    assert "seeds" not in budget_note(book)
+    assert book.segmentation_images > 0 and "supervised" in book.segmentation_backbones  # c6
+
+
+def test_further_widths_run_on_the_first_size_replicates_seeds():
+    with pytest.raises(ParameterError, match="size_replicates"):
+        validate_parameters(size_replicates=0)
+    params = validate_parameters(seeds=[3, 1, 4, 5, 9], size_widths=[0.25], size_replicates=3)
+    assert params.size_seeds() == (3, 1, 4)
+    assert [config.size_widths for config in params.replicate_configs()] == [(0.25,)] * 3 + [()] * 2
+    from reprobook.reobench.chapter import budget_note
+
+    assert "further widths on 3 of 5 seeds" in budget_note(params)
+    every = validate_parameters(seeds=[0, 1], size_widths=[0.25], size_replicates=5)
+    assert every.size_seeds() == (0, 1) and "further widths" not in budget_note(every)
+    assert validate_parameters(size_replicates=2).size_seeds() == ()  # no further widths, no size seeds

@@ -197,3 +197,15 @@ def test_falling_share_needs_a_real_fall():
     table = pd.DataFrame(rows, columns=["model", "corruption", "severity", "accuracy"])
     assert falling_share(table, ["m"], ["a", "b", "c"]) == pytest.approx(1 / 3)
     assert set(APPEARANCE) < set(CORRUPTIONS)
+
+
+def test_size_claim_pairs_only_the_seeds_that_ran_every_width():
+    accuracy, correct = world(effect_drop, clean_of)
+    on_three = accuracy[(accuracy.model != NARROW) | accuracy.seed.isin([0, 1, 2])]
+    ledger, verdicts = judge(on_three, correct)
+    assert verdicts["c5_backbone_size"] == REPRODUCED
+    assert ledger.table.set_index("claim").n["c5_backbone_size"] == 3
+    assert ledger.table.set_index("claim").n["c3_vl_accuracy"] == len(SEEDS)
+    on_two = accuracy[(accuracy.model != NARROW) | accuracy.seed.isin([0, 1])]
+    ledger, verdicts = judge(on_two, correct)
+    assert verdicts["c5_backbone_size"] == NOT_TESTABLE  # two seeds: fewer than a verdict needs

@@ -67,14 +67,15 @@ def test_geometric_corruptions_move_the_suite_masks_with_the_images():
         assert not torch.equal(moved, data.test.masks)
 
 
-def test_replicate_returns_segmentation_frames_for_every_width():
+def test_replicate_segments_the_named_backbones_and_scores_every_width():
     suite = SuiteConfig(n_train=36, n_test=18, size=32, corruptions=("haze", "rotate"), severities=(1, 5))
     result = run_replicate(ReplicateConfig(suite=suite, backbones=(("supervised", 1), ("clip", 1)), pixel_epochs=1,
-                                           size_widths=(0.25,), segmentation_images=12))
-    models = {"supervised", "clip", width_model(0.25)}
-    assert models <= set(result["accuracy"].model)
+                                           size_widths=(0.25,), segmentation_images=12,
+                                           segmentation_backbones=("supervised", "clip")))
+    assert {"supervised", "clip", width_model(0.25)} <= set(result["accuracy"].model)
     segmentation = result["segmentation"]
-    assert set(segmentation.model) == models and len(segmentation) == 3 * (1 + 2 * 2)
+    # the further widths carry only the size claim: classification is scored, the segmentation probe is not fitted
+    assert set(segmentation.model) == {"supervised", "clip"} and len(segmentation) == 2 * (1 + 2 * 2)
     assert segmentation.miou.between(0, 1).all() and segmentation.majority_miou.between(0, 1).all()
     assert segmentation.majority_miou.nunique() == 1  # one pool, one commonest land cover, one test set
     counts = result["segmentation_counts"]
@@ -95,3 +96,12 @@ def test_no_segmentation_probe_gives_empty_frames():
     suite = SuiteConfig(n_train=36, n_test=18, size=32, corruptions=("haze",), severities=(1,))
     result = run_replicate(ReplicateConfig(suite=suite, backbones=(("supervised", 1),), pixel_epochs=1))
     assert result["segmentation"].empty and result["segmentation_counts"].empty
+
+
+def test_replicate_segments_only_the_supervised_cnn_by_default():
+    suite = SuiteConfig(n_train=36, n_test=18, size=32, corruptions=("haze",), severities=(1,))
+    result = run_replicate(ReplicateConfig(suite=suite, backbones=(("supervised", 1), ("clip", 1)), pixel_epochs=1,
+                                           segmentation_images=12))
+    assert set(result["segmentation"].model) == {"supervised"}
+    assert set(result["segmentation_counts"].model) == {"supervised"}
+    assert {"supervised", "clip"} <= set(result["accuracy"].model)

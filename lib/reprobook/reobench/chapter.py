@@ -38,16 +38,18 @@ __all__ = ["Parameters", "validate_parameters", "DEFAULTS", "MAXIMA", "VHM_VQA",
 
 CONTROLS = CONTROL_MODELS
 DEFAULTS: dict[str, Any] = {
-    "profile": "book", "n_train": 2500, "n_val": 180, "n_test": 270, "image_size": 64, "seeds": [0, 1, 2],
+    "profile": "book", "n_train": 2500, "n_val": 180, "n_test": 270, "image_size": 64, "seeds": [0, 1, 2, 3, 4],
     "backbones": ["supervised", "clip"], "epochs": {"supervised": 10, "mae": 12, "simclr": 6, "clip": 10},
     "corruptions": list(CORRUPTIONS), "severities": [1, 3, 5], "severity_table": "reobench",
-    "probe_l2": [1e-3, 3e-4, 1e-4], "pixel_mlp_epochs": 30, "width": 0.5, "size_widths": [],
-    "segmentation_images": 150, "threads": 1, "jobs": 2, "device": "cpu", "oracle_check": True,
+    "probe_l2": [1e-3, 3e-4, 1e-4], "pixel_mlp_epochs": 30, "width": 0.5, "size_widths": [], "size_replicates": 3,
+    "segmentation_images": 150, "segmentation_backbones": ["supervised"], "threads": 1, "jobs": 2, "device": "cpu",
+    "oracle_check": True,
 }
 #: The largest value each size parameter accepts (an absurd value is refused before any compute).
 MAXIMA: dict[str, int] = {
     "n_train": 200_000, "n_val": 50_000, "n_test": 50_000, "image_size": 512, "seeds": 64, "epochs": 1000,
     "pixel_mlp_epochs": 1000, "threads": 256, "jobs": 64, "probe_l2": 8, "width": 8, "size_widths": 4,
+    "size_replicates": 64,
 }
 
 #: VHM on VRSBench VQA (GPT-judged accuracy, %), REOBench repository notebook ``VRSBench/cal_stat.ipynb``.
@@ -84,7 +86,9 @@ class Parameters:
     pixel_mlp_epochs: int
     width: float
     size_widths: tuple[float, ...]
+    size_replicates: int
     segmentation_images: int
+    segmentation_backbones: tuple[str, ...]
     threads: int
     jobs: int
     device: str
@@ -109,12 +113,22 @@ class Parameters:
         """Every probed backbone's label: the backbones, then the supervised CNN's further widths."""
         return [*self.backbones, *(model for model in self.widths() if model not in self.backbones)]
 
+    def size_seeds(self) -> tuple[int, ...]:
+        """The seeds on which the supervised CNN also runs at ``size_widths``: the first ``size_replicates``.
+
+        >>> validate_parameters(seeds=[4, 5, 6], size_widths=[0.25], size_replicates=2).size_seeds()
+        (4, 5)
+        """
+        return self.seeds[: self.size_replicates] if self.size_widths else ()
+
     def replicate_configs(self) -> list[ReplicateConfig]:
         """One config per seed: every backbone and the controls on that seed's suite."""
         return [ReplicateConfig(suite=self.suite(seed), backbones=self.epochs, threads=self.threads,
                                 l2=self.probe_l2, pixel_epochs=self.pixel_mlp_epochs, width=self.width,
-                                device=self.device, size_widths=self.size_widths,
-                                segmentation_images=self.segmentation_images)
+                                device=self.device,
+                                size_widths=self.size_widths if seed in self.size_seeds() else (),
+                                segmentation_images=self.segmentation_images,
+                                segmentation_backbones=self.segmentation_backbones)
                 for seed in self.seeds]
 
 
@@ -171,8 +185,11 @@ def validate_parameters(**given: Any) -> Parameters:
         pixel_mlp_epochs=check_int("pixel_mlp_epochs", values["pixel_mlp_epochs"], minimum=1,
                                    maximum=MAXIMA["pixel_mlp_epochs"]),
         width=width, size_widths=size_widths,
+        size_replicates=check_int("size_replicates", values["size_replicates"], minimum=1,
+                                  maximum=MAXIMA["size_replicates"]),
         segmentation_images=check_int("segmentation_images", values["segmentation_images"], minimum=0,
                                       maximum=MAXIMA["n_train"]),
+        segmentation_backbones=_check_segmentation_backbones(values["segmentation_backbones"], backbones),
         threads=check_int("threads", values["threads"], minimum=1, maximum=MAXIMA["threads"]),
         jobs=check_int("jobs", values["jobs"], minimum=1, maximum=MAXIMA["jobs"]),
         device=check_device(values["device"]),
@@ -194,6 +211,16 @@ def _check_size_widths(value: Any, width: float, backbones: tuple[str, ...]) -> 
     return widths
 
 
+def _check_segmentation_backbones(value: Any, backbones: tuple[str, ...]) -> tuple[str, ...]:
+    """Backbones that get the segmentation probe (those of them that run); must name the supervised CNN when it runs
+    (the task claim compares that CNN's segmentation and classification drops)."""
+    chosen = check_subset("segmentation_backbones", value, BACKBONES, min_size=0)
+    if "supervised" in backbones and "supervised" not in chosen:
+        raise ParameterError(f"parameter 'segmentation_backbones' must include 'supervised' (the task claim compares "
+                             f"its segmentation and classification drops), got {value!r}")
+    return tuple(name for name in backbones if name in chosen)
+
+
 #: what the issue asks of the comparison claims; fewer seeds than this are a budget cut the ledger states
 PLANNED_SEEDS = 5
 
@@ -211,6 +238,8 @@ def budget_note(params: Parameters) -> str:
         cuts.append(f"severities {', '.join(map(str, params.severities))} of 1-5")
     if len(params.corruptions) < len(CORRUPTIONS):
         cuts.append(f"{len(params.corruptions)} of {len(CORRUPTIONS)} corruptions")
+    if params.size_widths and len(params.size_seeds()) < len(params.seeds):
+        cuts.append(f"the supervised CNN's further widths on {len(params.size_seeds())} of {len(params.seeds)} seeds")
     return f"budget cut at this profile: {'; '.join(cuts)}" if cuts else ""
 
 

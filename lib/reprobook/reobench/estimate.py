@@ -48,7 +48,9 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
     shares = {(name, params.width): epochs * params.n_train for name, epochs in params.epochs}
     epochs_of = dict(params.epochs)
     shares |= {("supervised", width): epochs_of["supervised"] * params.n_train for width in params.size_widths}
-    per_seed = sum(shares.values())
+    # the further widths run on the first size_replicates seeds only
+    total = (sum(epochs * params.n_train for _, epochs in params.epochs) * len(params.seeds)
+             + epochs_of.get("supervised", 0) * params.n_train * len(params.size_widths) * len(params.size_seeds()))
 
     def train(key: tuple[str, float], steps: int) -> None:  # one step per epoch: the batch is the whole data set
         name, width = key
@@ -72,7 +74,7 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
     mix = ", ".join(f"{name} ×{width:g} {count}" for (name, width), count in steps.items())
     return Probe(
         units_done=done, wall_seconds=wall, cpu_seconds=cpu, device=device,
-        units_total=max(float(per_seed * len(params.seeds)), done), cells=len(params.seeds),
+        units_total=max(float(total), done), cells=len(params.seeds),
         unit="pre-training images",
         notes=(f"The slice pre-trained the profile's backbones at {params.image_size}² (at their widths) "
                f"for {mix} steps of {batch} images{'' if batch == BATCH else f' (a short slice; the profile trains in batches of {BATCH})'} on {threads} thread(s) (each call's start-up included), in proportion to each backbone's share of the profile's "

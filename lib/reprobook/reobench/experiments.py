@@ -283,6 +283,7 @@ class ReplicateConfig:
     device: str = "cpu"
     size_widths: tuple[float, ...] = ()  # further widths of the supervised CNN (the backbone-size comparison)
     segmentation_images: int = 0  # training scenes of the segmentation probe (0: none)
+    segmentation_backbones: tuple[str, ...] = ("supervised",)  # backbones (at ``width``) that get the probe
 
 
 def width_model(width: float) -> str:
@@ -306,13 +307,14 @@ def run_replicate(config: ReplicateConfig) -> dict:
                                           pixel_epochs=config.pixel_epochs, l2=config.l2))
     runs = [BackboneConfig(backbone=name, suite=config.suite, epochs=epochs, seed=seed, threads=config.threads,
                            l2=config.l2, width=config.width, device=config.device,
-                           segmentation_images=config.segmentation_images)
+                           segmentation_images=config.segmentation_images if name in config.segmentation_backbones
+                           else 0)
             for name, epochs in config.backbones]
     epochs_of = dict(config.backbones)
-    if "supervised" in epochs_of:
+    if "supervised" in epochs_of:  # the further widths carry the size claim only: no segmentation probe
         runs += [BackboneConfig(backbone="supervised", suite=config.suite, epochs=epochs_of["supervised"], seed=seed,
                                 threads=config.threads, l2=config.l2, width=width, device=config.device,
-                                segmentation_images=config.segmentation_images, model=width_model(width))
+                                model=width_model(width))
                  for width in config.size_widths]
     backbones = [run_backbone(run) for run in runs]
     accuracy = pd.concat([result["accuracy"] for result in backbones] + [controls["accuracy"]], ignore_index=True)
