@@ -1,11 +1,12 @@
 """The hasard ledger in a world without the claimed effects (no claim may come out reproduced), in a
-world with them (the LavaGrid and pixel claims do), and claim_results on hand-made tables."""
+world with them (the pixel claims, and the LavaGrid's at smoke, do), a world where one learner does not
+beat random play (only the claims resting on it become untestable), and claim_results on hand-made tables."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from reprobook.claims import NOT_TESTABLE, REPRODUCED
+from reprobook.claims import MINIATURE, NOT_TESTABLE, REPRODUCED, STAND_IN
 from reprobook.hasard.experiments import published_table
 from reprobook.hasard.ledger import build_ledger, claim_results, per_seed_final, published_facts
 
@@ -37,53 +38,90 @@ def random_frame(reward: float = 10.0):
     return levels.assign(reward=reward, cost=3.0).reset_index(drop=True)
 
 
-def pixel_frame(costs: dict[str, float], rewards: dict[str, float], seeds=range(6)):
-    rng = np.random.default_rng(1)
+def pixel_curves(final: dict[str, tuple[float, float]], seeds=range(5), rollouts=20, start_reward=10.0,
+                 noise=0.1):
+    """Pixel learning curves per method and seed, moving from ``start_reward`` to ``final[method]``."""
+    rng = np.random.default_rng(2)
     rows = []
-    for method in ("ppo", "ppo_lag"):
+    for method, (reward, cost) in final.items():
         for seed in seeds:
-            for step in range(10):
-                rows.append({"method": method, "seed": seed, "steps": 1000 * (step + 1),
-                             "episode_reward": rewards[method] + rng.normal(0, 0.5),
-                             "episode_cost": costs[method] * (1 + rng.normal(0, 0.02)), "lambda": 0.0})
+            for index in range(rollouts):
+                progress = min(1.0, index / (rollouts / 2))
+                rows.append({"method": method, "seed": seed, "steps": 1024 * (index + 1),
+                             "episode_reward": start_reward + progress * (reward - start_reward)
+                             + rng.normal(0, noise),
+                             "episode_cost": 5.0 + progress * (cost - 5.0) + rng.normal(0, noise / 2),
+                             "lambda": 0.0, "budget": 5.0})
     return pd.DataFrame(rows)
 
 
-def evaluate(profile, curves, pixel=None, random_reward=10.0):
+def random_play(reward: float = 10.0, seeds=range(5), episodes: int = 4, noise: float = 0.5):
+    """Random play on the pixel runs' environments: one row per episode."""
+    rng = np.random.default_rng(3)
+    return pd.DataFrame([{"seed": seed, "env": env, "episode": 0, "reward": reward + rng.normal(0, noise),
+                          "cost": 8.0} for seed in seeds for env in range(episodes)])
+
+
+PIXEL_EFFECT = {"ppo": (30.0, 20.0), "ppo_cost": (15.0, 0.5), "ppo_lag": (25.0, 5.0), "ppo_pid": (25.0, 5.1)}
+LEARNERS = ("c2_ppo_breaks_budget", "c3_lagrangian_tracks_budget", "c4_pid_within_budget",
+            "c5_penalty_overconservative")
+
+
+def evaluate(profile, curves, pixel=None, random_reward=10.0, claims_on_pixels=None):
+    """The ledger as ``profile`` builds it (pixels at book and paper, the grid at smoke) on these worlds."""
     published = published_table()
-    ledger = build_ledger(profile, published)
-    results = claim_results(curves, 1.0, random_frame(random_reward), published, pixel)
+    on_pixels = profile != "smoke" if claims_on_pixels is None else claims_on_pixels
+    ledger = build_ledger(profile, published, on_pixels)
+    seeds = sorted(pixel.seed.unique()) if pixel is not None else range(5)
+    results = claim_results(curves, 1.0, random_frame(), published, pixel, random_play(random_reward, seeds))
     return ledger, ledger.evaluate(results).set_index("claim")
 
 
-@pytest.mark.parametrize("profile", ["book", "paper"])
+@pytest.mark.parametrize("profile", ["smoke", "book", "paper"])
 def test_null_world_every_learner_equals_its_control(profile):
     same = {method: (0.8, 3.0) for method in METHODS}  # every constrained learner behaves like PPO
-    pixel = pixel_frame({"ppo": 40.0, "ppo_lag": 40.0}, {"ppo": 30.0, "ppo_lag": 30.0})
+    pixel = pixel_curves({method: (30.0, 40.0) for method in METHODS}, seeds=range(6))
     _, table = evaluate(profile, curves_frame(same), pixel)
     assert REPRODUCED not in set(table.verdict), table[["verdict", "note"]]
 
 
-def test_null_world_nothing_learned_is_not_testable():
+@pytest.mark.parametrize("profile", ["book", "paper"])
+def test_null_world_nothing_learned_is_not_testable(profile):
     flat = {method: (-0.9, 1.0) for method in METHODS}
-    pixel = pixel_frame({"ppo": 40.0, "ppo_lag": 5.0}, {"ppo": 5.0, "ppo_lag": 5.0})  # below random play
-    _, table = evaluate("paper", curves_frame(flat), pixel)
+    pixel = pixel_curves({"ppo": (10.0, 40.0), "ppo_cost": (10.0, 0.5), "ppo_lag": (10.0, 5.0),
+                          "ppo_pid": (10.0, 5.0)}, seeds=range(6))  # the claimed costs, at random play's reward
+    _, table = evaluate(profile, curves_frame(flat), pixel)
     assert REPRODUCED not in set(table.verdict)
     assert (table.verdict == NOT_TESTABLE).all()
-    assert "initial uniform policy" in table.note["c2_ppo_breaks_budget"]
-    assert "random play" in table.note["c7_pixel_lagrangian_lowers_cost"]
+    assert "does not beat random play" in table.note["c2_ppo_breaks_budget"]
+    assert "PPO-Cost" in table.note["c5_penalty_overconservative"]
+    _, grid = evaluate("book", curves_frame(flat), pixel, claims_on_pixels=False)
+    assert "initial uniform policy" in grid.note["c2_ppo_breaks_budget"]
+
+
+def test_a_learner_below_random_play_makes_only_its_claims_untestable():
+    collapsed = {**PIXEL_EFFECT, "ppo_cost": (10.0, 0.5)}  # PPO-Cost at random play's reward
+    _, table = evaluate("book", curves_frame({m: (0.8, 3.0) for m in METHODS}), pixel_curves(collapsed))
+    assert table.verdict["c5_penalty_overconservative"] == NOT_TESTABLE
+    assert "PPO-Cost's final reward does not beat random play" in table.note["c5_penalty_overconservative"]
+    assert (table.loc[["c2_ppo_breaks_budget", "c3_lagrangian_tracks_budget", "c4_pid_within_budget"],
+                      "verdict"] == REPRODUCED).all(), table[["verdict", "note"]]
+    assert (table.loc[list(LEARNERS), "evidence"] == MINIATURE).all()
 
 
 def test_world_with_the_effects_reproduces_the_claims():
     effect = {"ppo": (0.8, 3.0), "ppo_cost": (0.4, 0.0), "ppo_lag": (0.7, 1.0), "ppo_pid": (0.7, 1.02)}
-    pixel = pixel_frame({"ppo": 40.0, "ppo_lag": 6.0}, {"ppo": 30.0, "ppo_lag": 25.0})
+    pixel = pixel_curves({**PIXEL_EFFECT, "ppo": (30.0, 40.0)}, seeds=range(6))
     ledger, table = evaluate("paper", curves_frame(effect), pixel)
     assert (table.verdict == REPRODUCED).all(), table[["verdict", "note"]]
     checks = ledger.checks_table.set_index("check").status
     assert checks["k1_published_ppo_breaks_all"] == "passed"
     assert checks["k2_published_humans_beat_agents"] == "failed"  # VV L3: human 35.27 < PPO 42.20
     _, book = evaluate("book", curves_frame(effect), pixel)
+    assert (book.loc[list(LEARNERS), "verdict"] == REPRODUCED).all()
     assert book.verdict["c7_pixel_lagrangian_lowers_cost"] == NOT_TESTABLE
+    _, grid = evaluate("smoke", curves_frame(effect), pixel, claims_on_pixels=False)
+    assert (grid.loc[list(LEARNERS), "evidence"] == STAND_IN).all()
 
 
 def test_claim_results_on_a_hand_made_table():
@@ -100,17 +138,23 @@ def test_claim_results_on_a_hand_made_table():
     assert results["cmdp_cost_minus_lag_reward"] == pytest.approx([-0.3] * 5)
     assert results["cmdp_ppo_minus_lag_reward"] == pytest.approx([0.1] * 5)
     assert results["cmdp_learned"].passed
-    assert results["pixel_lag_vs_ppo_cost"] is None and not results["pixel_learned"].passed
+    assert results["pixel_lag_vs_ppo_cost"] is None and not results["pixel_ppo_beats_random"].passed
     assert results["published_ppo_over_budget_share"] == 1.0
     assert results["published_human_beats_all_share"] == pytest.approx(5 / 6)
     assert results["random_below_ppo_share"] == pytest.approx(15 / 18)  # AB's published PPO rewards are below 10
-    pixel = pixel_frame({"ppo": 40.0, "ppo_lag": 10.0}, {"ppo": 30.0, "ppo_lag": 25.0}, seeds=range(4))
-    pixel_results = claim_results(curves, 2.0, random_frame(), published_table(), pixel)
-    assert pixel_results["pixel_lag_vs_ppo_cost"] == pytest.approx([-0.75] * 4, abs=0.05)
+    pixel = pixel_curves({"ppo": (30.0, 40.0), "ppo_lag": (25.0, 10.0)}, seeds=range(4), noise=0.0)
+    pixel_results = claim_results(curves, 2.0, random_frame(), published_table(), pixel, random_play(seeds=range(4)))
+    assert pixel_results["pixel_lag_vs_ppo_cost"] == pytest.approx([-0.75] * 4)
+    assert pixel_results["pixel_lag_cost_over_budget"] == pytest.approx([2.0] * 4)
     assert len(pixel_results["pixel_ppo_seed_vs_seed_cost"]) == 2
+    assert pixel_results["pixel_ppo_beats_random"].passed and pixel_results["pixel_ppo_lag_beats_random"].passed
+    assert "PPO-PID was not run" in pixel_results["pixel_ppo_pid_beats_random"].reason
+    no_floor = claim_results(curves, 2.0, random_frame(), published_table(), pixel)["pixel_ppo_beats_random"]
+    assert not no_floor.passed and "random play was not measured" in no_floor.reason
     unfinished = pixel.assign(episode_cost=np.nan, episode_reward=np.nan)
-    guard = claim_results(curves, 2.0, random_frame(), published_table(), unfinished)["pixel_learned"]
-    assert not guard.passed and "no pixel episode finished" in guard.reason
+    guard = claim_results(curves, 2.0, random_frame(), published_table(), unfinished,
+                          random_play(seeds=range(4)))["pixel_ppo_beats_random"]
+    assert not guard.passed
 
 
 def test_the_paper_column_matches_the_published_table():

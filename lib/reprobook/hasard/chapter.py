@@ -18,7 +18,8 @@ import pandas as pd
 
 from reprobook.devices import check_device
 from reprobook.hasard.cmdp import METHODS, PPOConfig
-from reprobook.hasard.experiments import PixelPPOConfig, RandomConfig, WallsConfig
+from reprobook.hasard.experiments import PixelPPOConfig, PixelRandomConfig, RandomConfig, WallsConfig
+from reprobook.hasard.learnability import VALIDATION_SEEDS
 from reprobook.hasard.ledger import COMPARED
 from reprobook.hasard.penalties import METHODS as PIXEL_METHODS
 from reprobook.hasard.scenarios import SPECS
@@ -41,15 +42,15 @@ DEFAULTS: dict[str, Any] = {
     "profile": "book", "scenarios": list(SPECS), "levels": [1, 2, 3], "random_episodes": 2,
     "random_max_steps": 525, "seed": 0, "heatmap_level": 1, "cmdp_methods": list(METHODS), "cmdp_budget": 1.0,
     "cmdp_iterations": 150, "cmdp_seeds": [0, 1, 2, 3, 4], "lagrangian_lr": 0.01,
-    "pixel_scenario": "collateral_damage", "pixel_methods": list(PIXEL_METHODS), "pixel_steps": 8_192,
-    "pixel_envs": 8, "pixel_seeds": [0], "pixel_downscale": 4, "pixel_episode_steps": 0, "pixel_workers": 2,
-    "claims_on_pixels": False, "device": "cpu",
+    "pixel_scenario": "remedy_rush", "pixel_methods": list(COMPARED), "pixel_steps": 24_576,
+    "pixel_envs": 8, "pixel_seeds": [0, 1, 2], "pixel_downscale": 4, "pixel_episode_steps": 0, "pixel_workers": 2,
+    "pixel_random_episodes": 1, "claims_on_pixels": True, "device": "cpu",
 }
 
 #: The largest value each size parameter accepts (larger ones are refused before any compute).
 MAXIMA: dict[str, int] = {
     "random_episodes": 1_000, "random_max_steps": 525, "cmdp_iterations": 100_000, "cmdp_seeds": 100,
-    "pixel_steps": 10**9, "pixel_envs": 256, "pixel_seeds": 100, "pixel_workers": 64,
+    "pixel_steps": 10**9, "pixel_envs": 256, "pixel_seeds": 100, "pixel_workers": 64, "pixel_random_episodes": 100,
 }
 
 
@@ -77,6 +78,7 @@ class Parameters:
     pixel_downscale: int = 4
     pixel_episode_steps: int = 0  # 0: the scenario's own episodes
     pixel_workers: int = 2
+    pixel_random_episodes: int = 1
     claims_on_pixels: bool = False
     device: str = "cpu"
 
@@ -101,6 +103,27 @@ class Parameters:
                                workers=min(self.pixel_workers, self.pixel_envs), device=self.device)
                 for seed in self.pixel_seeds for method in self.pixel_methods]
 
+    def pixel_random_configs(self) -> list[PixelRandomConfig]:
+        """Random play on each pixel seed's own environments (the beats-random guards' floor)."""
+        learners = {config.seed: config for config in self.pixel_configs()}
+        return [PixelRandomConfig.matching(learner, self.pixel_random_episodes) for learner in learners.values()]
+
+    @property
+    def paper_only(self) -> tuple[str, ...]:
+        """The pixel methods this profile does not run (the paper profile runs all six)."""
+        return tuple(method for method in PIXEL_METHODS if method not in self.pixel_methods)
+
+    def pixel_setting(self) -> str:
+        """The pixel runs' size in words (for the ledger's notes)."""
+        width, height = 160 // self.pixel_downscale, 120 // self.pixel_downscale
+        return (f"{width} × {height} grey frames, {self.pixel_steps:,} steps per run over {self.pixel_envs} "
+                f"environments, seeds {list(self.pixel_seeds)}")
+
+    def learnability_setting(self) -> dict[str, Any]:
+        """The pixel setting in the learnability record's terms."""
+        return {"scenario": self.pixel_scenario, "level": 1, "downscale": self.pixel_downscale,
+                "steps": self.pixel_steps, "envs": self.pixel_envs}
+
 
 def validate_parameters(**given: Any) -> Parameters:
     """Check every notebook parameter (names, types, ranges) before any compute."""
@@ -119,6 +142,10 @@ def validate_parameters(**given: Any) -> Parameters:
         raise ParameterError(f"parameter 'claims_on_pixels' needs pixel_steps > 0, pixel_methods including "
                              f"{list(COMPARED)} and at least 3 pixel_seeds; got pixel_steps={pixel_steps}, "
                              f"pixel_methods={list(pixel_methods)}, {len(pixel_seeds)} seed(s)")
+    reused = sorted(set(pixel_seeds) & set(VALIDATION_SEEDS))
+    if claims_on_pixels and reused:
+        raise ParameterError(f"parameter 'pixel_seeds' must not include the learnability rule's validation seeds "
+                             f"{list(VALIDATION_SEEDS)} when claims_on_pixels is true; got {reused}")
     return Parameters(
         profile=check_choice("profile", values["profile"], PROFILES),
         scenarios=tuple(check_subset("scenarios", values["scenarios"], SPECS)),
@@ -143,6 +170,8 @@ def validate_parameters(**given: Any) -> Parameters:
         pixel_downscale=check_choice("pixel_downscale", values["pixel_downscale"], DOWNSCALES),
         pixel_episode_steps=check_int("pixel_episode_steps", values["pixel_episode_steps"], minimum=0, maximum=525),
         pixel_workers=check_int("pixel_workers", values["pixel_workers"], minimum=0, maximum=MAXIMA["pixel_workers"]),
+        pixel_random_episodes=check_int("pixel_random_episodes", values["pixel_random_episodes"], minimum=1,
+                                        maximum=MAXIMA["pixel_random_episodes"]),
         claims_on_pixels=claims_on_pixels,
         device=check_device(values["device"]),
     )

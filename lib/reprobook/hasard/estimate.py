@@ -5,7 +5,8 @@ epochs) on a few environments, one rollout and update at a time (environment sta
 for about ``seconds``, and counts the environment steps done: one rollout first, then one run of
 as many rollouts as the first one's pace fits in the time left (engines start once per run). The profile's total is
 ``pixel_steps`` for every method and seed plus the random-policy episodes (at most
-``random_max_steps`` steps each, for every scenario and level); each learner run is an independent
+``random_max_steps`` steps each, for every scenario and level, and ``pixel_random_episodes`` per
+environment of every pixel seed); each learner run is an independent
 sweep cell. The tiny CMDP's runs are not in the slice (seconds at every profile).
 
 ``python -m reprobook estimate hasard --profile paper --seconds 20`` prints the projection.
@@ -47,7 +48,9 @@ def probe(parameters: dict[str, Any], seconds: float) -> Probe:
         train_pixel_ppo(dataclasses.replace(config, total_steps=rollouts * config.total_steps, seed=config.seed + 1))
         done += rollouts * config.total_steps
     elapsed, used = time.perf_counter() - wall, tree_cpu_seconds() - cpu
-    random_steps = (len(params.scenarios) * len(params.levels) * params.random_episodes * params.random_max_steps)
+    random_steps = (len(params.scenarios) * len(params.levels) * params.random_episodes * params.random_max_steps
+                    + len(params.pixel_random_configs()) * params.pixel_envs * params.pixel_random_episodes
+                    * (params.pixel_episode_steps or 525))  # random play on the pixel runs' environments
     learner_steps = sum(c.total_steps for c in configs)
     notes = (f"The slice trained {config.method} on {config.scenario} with {envs} environment(s) (the profile runs "
              f"{base.n_envs} over {base.workers} engine processes; the slice {config.workers}), {config.rollout}-step rollouts and {config.epochs} epochs, engines' start-up included; "

@@ -12,8 +12,10 @@ from reprobook.hasard.cmdp import PPOConfig, train_ppo
 from reprobook.hasard.env import HasardEnv
 from reprobook.hasard.pixel_ppo import PixelPPOConfig, train_pixel_ppo
 from reprobook.hasard.scenarios import SPECS
+from reprobook.hasard.vec_env import VecConfig, VecHasardEnv
 
-__all__ = ["RandomConfig", "RandomResult", "run_random", "run_cmdp", "run_pixel", "PixelPPOConfig", "WallsConfig", "run_walls",
+__all__ = ["RandomConfig", "RandomResult", "run_random", "run_cmdp", "run_pixel", "PixelPPOConfig",
+           "PixelRandomConfig", "run_pixel_random", "WallsConfig", "run_walls",
            "PUBLISHED", "published_table"]
 
 
@@ -70,6 +72,50 @@ def run_cmdp(config: PPOConfig) -> pd.DataFrame:
 def run_pixel(config: PixelPPOConfig) -> pd.DataFrame:
     """PPO or PPO-Lagrangian from pixels on one scenario (see :mod:`reprobook.hasard.pixel_ppo`)."""
     return train_pixel_ppo(config)
+
+
+@dataclass(frozen=True)
+class PixelRandomConfig:
+    """Random play in the pixel learner's environments: same scenario, seeds, frames and episode cut."""
+
+    scenario: str = "remedy_rush"
+    level: int = 1
+    n_envs: int = 8
+    episodes: int = 1  # per environment
+    downscale: int = 4
+    episode_steps: int | None = None
+    workers: int = 0
+    seed: int = 0
+
+    @classmethod
+    def matching(cls, learner: PixelPPOConfig, episodes: int = 1) -> PixelRandomConfig:
+        """Random play on exactly the environments (and episode seeds) a learner run starts from."""
+        return cls(learner.scenario, learner.level, learner.n_envs, episodes, learner.downscale,
+                   learner.episode_steps, learner.workers, learner.seed)
+
+
+def run_pixel_random(config: PixelRandomConfig) -> pd.DataFrame:
+    """Uniform random joint actions until every environment has finished ``episodes`` episodes.
+
+    One row per episode: seed, environment, reward, cost; episode ``k`` of environment ``i`` has the
+    seed it has in a learner run of the same ``seed`` (see :mod:`reprobook.hasard.vec_env`).
+    """
+    rng = np.random.default_rng(config.seed)
+    envs = VecHasardEnv(VecConfig(config.scenario, config.level, config.n_envs, config.downscale,
+                                  max_episode_steps=config.episode_steps, seed=config.seed), workers=config.workers)
+    finished = np.zeros(config.n_envs, dtype=np.int64)
+    rows = []
+    try:
+        envs.reset()
+        while (finished < config.episodes).any():
+            result = envs.step(rng.integers(0, envs.n_actions, size=config.n_envs))
+            for env in np.flatnonzero(result.done & (finished < config.episodes)):
+                rows.append({"seed": config.seed, "env": int(env), "episode": int(finished[env]),
+                             "reward": float(result.episode_reward[env]), "cost": float(result.episode_cost[env])})
+            finished += result.done
+    finally:
+        envs.close()
+    return pd.DataFrame(rows, columns=["seed", "env", "episode", "reward", "cost"])
 
 
 @dataclass(frozen=True)

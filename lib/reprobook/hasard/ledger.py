@@ -4,12 +4,14 @@
 the published table, :func:`~reprobook.hasard.experiments.published_table`); :func:`claim_results`
 computes every metric, control, guard and check from the experiments' frames: the learning curves
 of the constrained learners on the 5 × 5 LavaGrid (``run_cmdp``, a stand-in built to show the
-mechanism), random play on the scenarios (``run_random``), the pixel runs (``run_pixel``) and the
-published table. Properties of the published table are checks, not claims.
+mechanism), random play on the scenarios (``run_random``), the pixel runs (``run_pixel``), random
+play on the pixel runs' own environments (``run_pixel_random``) and the published table. Properties
+of the published table are checks, not claims.
 
 Claims c2–c5 compare the constrained learners. With ``claims_on_pixels`` (a profile setting, fixed
-before anything runs) they are judged on the pixel runs on a HASARD scenario (``miniature``
-evidence); without it, on the LavaGrid (``stand-in``). Both metric sets are always computed.
+before anything runs; the book and paper profiles) they are judged on the pixel runs on a HASARD
+scenario (``miniature`` evidence), each only if every learner it rests on beats random play;
+without it, on the LavaGrid (``stand-in``). Both metric sets are always computed.
 """
 
 from __future__ import annotations
@@ -21,12 +23,19 @@ import pandas as pd
 
 from reprobook import claims
 
-__all__ = ["build_ledger", "claim_results", "published_facts", "per_seed_final", "FINAL_ITERATIONS", "COMPARED"]
+__all__ = ["build_ledger", "claim_results", "published_facts", "per_seed_final", "pixel_final", "beats_random_guard",
+           "FINAL_ITERATIONS", "COMPARED", "RESTS_ON", "LABELS"]
 
 FINAL_ITERATIONS = 20  # a learner's final reward and cost: the mean over its last iterations
 FIRST_ITERATIONS = 5  # the noise floor: the same learner's first iterations (a uniform random policy)
 #: the learners c2–c5 compare; the learned guard covers these (Saute and P3O are shown, not judged)
 COMPARED = ("ppo", "ppo_cost", "ppo_lag", "ppo_pid")
+LABELS = {"ppo": "PPO", "ppo_cost": "PPO-Cost", "ppo_lag": "PPO-Lag", "ppo_pid": "PPO-PID", "ppo_saute": "PPO-Saute",
+          "p3o": "P3O"}
+#: the methods each learner claim rests on (its metric's and its controls'): each must beat random play
+RESTS_ON = {"c2_ppo_breaks_budget": ("ppo", "ppo_lag"), "c3_lagrangian_tracks_budget": ("ppo_lag", "ppo"),
+            "c4_pid_within_budget": ("ppo_pid", "ppo"), "c5_penalty_overconservative": ("ppo_cost", "ppo_lag", "ppo"),
+            "c7_pixel_lagrangian_lowers_cost": ("ppo_lag", "ppo")}
 AGENTS = ("PPO", "PPOCost", "PPOLag", "PPOSaute", "PPOPID", "P3O")
 HUMAN_SCENARIOS = ("armament_burden", "volcanic_venture")  # where the paper says humans beat every agent
 ABBREVIATION = {"armament_burden": "AB", "volcanic_venture": "VV", "remedy_rush": "RR",
@@ -67,22 +76,36 @@ def published_facts(published: pd.DataFrame) -> dict[str, Any]:
 
 
 def build_ledger(profile: str, published: pd.DataFrame, claims_on_pixels: bool = False,
-                 pixel_scenario: str = "collateral_damage") -> claims.Ledger:
-    """The hasard claims and checks, fixed before any of our results is seen."""
+                 pixel_scenario: str = "remedy_rush", pixel_setting: str = "",
+                 paper_only: tuple[str, ...] = ()) -> claims.Ledger:
+    """The hasard claims and checks, fixed before any of our results is seen.
+
+    With ``claims_on_pixels`` c2–c5 read the pixel runs (``miniature``), each guarded by every method
+    it rests on (:data:`RESTS_ON`) beating random play; ``pixel_setting`` describes the runs' size and
+    ``paper_only`` names the pixel methods this profile leaves to the paper profile (both for the notes).
+    """
     facts = published_facts(published)
     lag = published[(published.method == "PPOLag") & (published.level == 1)].set_index("scenario")
     ppo_l1 = published[(published.method == "PPO") & (published.level == 1)].set_index("scenario")
     if claims_on_pixels:
-        source, evidence, learned = "pixel", claims.MINIATURE, ("pixel_ppo_learned",)
-        where_measured = (f"measured from pixels on {ABBREVIATION[pixel_scenario]} L1 at a miniature scale; per seed, "
-                    "the mean of the last fifth of the rollouts")
+        source, evidence = "pixel", claims.MINIATURE
+        where_measured = (f"measured from pixels on {ABBREVIATION[pixel_scenario]} L1 at a miniature scale"
+                          + (f" ({pixel_setting})" if pixel_setting else "")
+                          + "; per seed, the mean of the last fifth of the rollouts that finished an episode"
+                          + (f"; {', '.join(LABELS.get(m, m) for m in paper_only)} run only at the paper profile"
+                             if paper_only else ""))
         why = "the pixel learners need the paper profile's steps and seeds"
     else:
-        source, evidence, learned = "cmdp", claims.STAND_IN, ("cmdp_learned",)
+        source, evidence = "cmdp", claims.STAND_IN
         where_measured = ("measured on the 5 × 5 LavaGrid, a constrained MDP built to show the mechanism, not on "
-                    "the scenarios (they are judged from pixels at the paper profile); per seed, the mean of "
+                    "the scenarios (this profile does not judge them from pixels); per seed, the mean of "
                     "the last iterations")
         why = "the smoke profile trains for a few iterations only"
+
+    def learned(claim_id: str) -> tuple[str, ...]:
+        if not claims_on_pixels:
+            return ("cmdp_learned",)
+        return tuple(f"pixel_{method}_beats_random" for method in RESTS_ON[claim_id])
     ledger_claims = [
         claims.Claim(
             "c2_ppo_breaks_budget",
@@ -92,7 +115,7 @@ def build_ledger(profile: str, published: pd.DataFrame, claims_on_pixels: bool =
             source="results figures (published table)", metric=f"{source}_ppo_cost_over_budget",
             rule=claims.AtLeast(1.5), evidence=evidence,
             controls=(claims.Control(f"{source}_lag_cost_over_budget", "PPO-Lagrangian"),),
-            guards=learned, testable_in=("book", "paper"), why_untestable=why,
+            guards=learned("c2_ppo_breaks_budget"), testable_in=("book", "paper"), why_untestable=why,
             notes="cost / budget; " + where_measured),
         claims.Claim(
             "c3_lagrangian_tracks_budget",
@@ -102,7 +125,7 @@ def build_ledger(profile: str, published: pd.DataFrame, claims_on_pixels: bool =
             source="results figures (published table)", metric=f"{source}_lag_cost_over_budget",
             rule=claims.Between(0.8, 1.2), evidence=evidence,
             controls=(claims.Control(f"{source}_ppo_cost_over_budget", "unconstrained PPO"),),
-            guards=learned, testable_in=("book", "paper"), why_untestable=why,
+            guards=learned("c3_lagrangian_tracks_budget"), testable_in=("book", "paper"), why_untestable=why,
             notes="cost / budget; " + where_measured),
         claims.Claim(
             "c4_pid_within_budget",
@@ -111,7 +134,7 @@ def build_ledger(profile: str, published: pd.DataFrame, claims_on_pixels: bool =
             source="results figures (published table)", metric=f"{source}_pid_excess", rule=claims.AtMost(0.16),
             evidence=evidence,
             controls=(claims.Control(f"{source}_ppo_excess", "unconstrained PPO"),),
-            guards=learned, testable_in=("book", "paper"), why_untestable=why,
+            guards=learned("c4_pid_within_budget"), testable_in=("book", "paper"), why_untestable=why,
             notes="(cost − budget) / budget; " + where_measured),
         claims.Claim(
             "c5_penalty_overconservative",
@@ -121,7 +144,7 @@ def build_ledger(profile: str, published: pd.DataFrame, claims_on_pixels: bool =
             source="results figures (published table)", metric=f"{source}_cost_minus_lag_reward",
             rule=claims.AtMost(-0.05), evidence=evidence,
             controls=(claims.Control(f"{source}_ppo_minus_lag_reward", "unconstrained PPO"),),
-            guards=learned, testable_in=("book", "paper"), why_untestable=why,
+            guards=learned("c5_penalty_overconservative"), testable_in=("book", "paper"), why_untestable=why,
             notes=(("(reward of PPO-Cost − PPO-Lag) / |PPO-Lag reward|" if claims_on_pixels
                     else "reward of PPO-Cost − PPO-Lag") + ", paired by seed (penalty scaling: the scenario's, 1 on the grid); "
                    + where_measured)),
@@ -132,9 +155,10 @@ def build_ledger(profile: str, published: pd.DataFrame, claims_on_pixels: bool =
                    f"{ppo_l1.cost[pixel_scenario]:.2f}"), source="results figures (published table)",
             metric="pixel_lag_vs_ppo_cost", rule=claims.AtMost(-0.25), evidence=claims.MINIATURE,
             controls=(claims.Control("pixel_ppo_seed_vs_seed_cost", "a second PPO seed"),),
-            guards=("pixel_learned",), testable_in=("paper",),
-            why_untestable="the book run trains one seed for a few thousand steps, a tiny fraction of the paper's "
-                           "5 × 10⁸; judged only at the paper profile",
+            guards=tuple(f"pixel_{method}_beats_random" for method in RESTS_ON["c7_pixel_lagrangian_lowers_cost"]),
+            testable_in=("paper",),
+            why_untestable="its control pairs PPO seeds with each other, which needs twice the seeds the book "
+                           "runs; judged only at the paper profile",
             notes="(PPO-Lag − PPO) / PPO final episode cost, paired by seed"),
     ]
     checks = [
@@ -191,36 +215,19 @@ def _learned_guard(final: pd.DataFrame) -> claims.Guard:
                         else "no learner ran")
 
 
-def _pixel_results(pixel: pd.DataFrame | None, random_table: pd.DataFrame, scenario: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"pixel_lag_vs_ppo_cost": None, "pixel_ppo_seed_vs_seed_cost": None,
-                           "pixel_learned": claims.guard(False, "no pixel run")}
+def _pixel_results(pixel: pd.DataFrame | None) -> dict[str, Any]:
+    """c7's metric and control: PPO-Lag's cost relative to PPO's, paired by seed; PPO seed against seed."""
+    out: dict[str, Any] = {"pixel_lag_vs_ppo_cost": None, "pixel_ppo_seed_vs_seed_cost": None}
     if pixel is None or not len(pixel):
         return out
-    finished = pixel.dropna(subset=["episode_cost"])
-    if not len(finished):
-        out["pixel_learned"] = claims.guard(False, "no pixel episode finished within pixel_steps")
-        return out
-    final = finished.groupby(["method", "seed"]).apply(
-        lambda f: pd.Series({"cost": f.tail(max(1, len(f) // 5)).episode_cost.mean(),
-                             "reward": f.tail(max(1, len(f) // 5)).episode_reward.mean()}),
-        include_groups=False).reset_index()
-    costs = final.pivot(index="seed", columns="method", values="cost")
+    costs = pixel_final(pixel).pivot(index="seed", columns="method", values="cost")
     if {"ppo", "ppo_lag"} <= set(costs.columns):
         both = costs[["ppo", "ppo_lag"]].dropna()
         out["pixel_lag_vs_ppo_cost"] = list((both.ppo_lag - both.ppo) / both.ppo)
     if "ppo" in costs and costs.ppo.notna().sum() >= 2:
         ppo = costs.ppo.dropna().to_numpy()
-        out["pixel_ppo_seed_vs_seed_cost"] = list((ppo[1::2][: len(ppo) // 2] - ppo[0::2][: len(ppo) // 2])
-                                                  / ppo[0::2][: len(ppo) // 2])
-    floor = random_table[(random_table.scenario == scenario) & (random_table.level == 1)].reward
-    if len(floor):
-        below = final[~(final.reward > float(floor.mean()))]
-        out["pixel_learned"] = claims.guard(
-            below.empty, "final reward not above random play's "
-            f"({float(floor.mean()):.3g}): " + ", ".join(f"{row.method} seed {row.seed} ({row.reward:.3g})"
-                                                          for row in below.itertuples()))
-    else:
-        out["pixel_learned"] = claims.guard(False, "random play was not measured on the pixel scenario")
+        pairs = len(ppo) // 2
+        out["pixel_ppo_seed_vs_seed_cost"] = list((ppo[1::2][:pairs] - ppo[0::2][:pairs]) / ppo[0::2][:pairs])
     return out
 
 
@@ -240,32 +247,62 @@ def _learner_metrics(final: pd.DataFrame, budget: float, source: str, relative: 
     return results
 
 
-def _pixel_learners(pixel: pd.DataFrame | None) -> dict[str, Any]:
-    """c2–c5 judged from pixels: per seed, the last fifth of the rollouts; PPO must beat its start."""
-    if pixel is None or not len(pixel) or "budget" not in pixel:
-        out = _learner_metrics(pd.DataFrame(columns=["method", "seed", "reward", "cost", "first_reward"]), 1.0,
-                               "pixel", relative=True)
-        out["pixel_ppo_learned"] = claims.guard(False, "no pixel run")
-        return out
-    ordered = pixel.assign(iteration=pixel.groupby(["method", "seed"]).cumcount())
+def pixel_final(pixel: pd.DataFrame) -> pd.DataFrame:
+    """Per method and seed of pixel runs: final reward and cost (the mean over the last fifth of the
+    rollouts that finished an episode) and the first fifth's reward."""
+    finished = pixel.dropna(subset=["episode_reward"])
+    if not len(finished):
+        return pd.DataFrame(columns=["method", "seed", "reward", "cost", "first_reward"])
+    ordered = finished.assign(iteration=finished.groupby(["method", "seed"]).cumcount())
     rollouts = int(ordered.groupby(["method", "seed"]).size().min())
     window = max(1, rollouts // 5)
-    final = per_seed_final(ordered, last=window, first=window)
-    out = _learner_metrics(final, float(pixel.budget.iloc[0]), "pixel", relative=True)
-    ppo = final[final.method == "ppo"]
-    out["pixel_ppo_learned"] = (_learned_guard(ppo) if len(ppo)
-                                else claims.guard(False, "PPO was not run from pixels"))
+    return per_seed_final(ordered, last=window, first=window)
+
+
+def beats_random_guard(final: pd.DataFrame, random_play: pd.DataFrame | None, method: str) -> claims.Guard:
+    """``method``'s final reward beats random play's on the same environments: paired by seed, the
+    lower end of the 95 % interval of the difference is above 0."""
+    label = LABELS.get(method, method)
+    rewards = final[final.method == method].set_index("seed").reward
+    if not len(rewards):
+        return claims.guard(False, f"{label} was not run from pixels")
+    if random_play is None or not len(random_play):
+        return claims.guard(False, "random play was not measured on the pixel runs' environments")
+    floor = random_play.groupby("seed").reward.mean()
+    seeds = sorted(set(rewards.index) & set(floor.index))
+    if len(seeds) < 2:
+        return claims.guard(False, f"{label} and random play share {len(seeds)} seed(s); the interval needs 2")
+    difference = claims.paired_difference([rewards[s] for s in seeds], [floor[s] for s in seeds], unit="seeds")
+    return claims.guard(difference.low > 0, f"{label}'s final reward does not beat random play's on the same "
+                        f"environments (difference {claims.format_estimate(difference)})")
+
+
+def _pixel_learners(pixel: pd.DataFrame | None, random_play: pd.DataFrame | None) -> dict[str, Any]:
+    """c2–c5 judged from pixels: per seed, the last fifth of the rollouts; each compared method must
+    beat random play on the same environments (a guard per method)."""
+    if pixel is None or not len(pixel) or "budget" not in pixel:
+        final = pd.DataFrame(columns=["method", "seed", "reward", "cost", "first_reward"])
+        out = _learner_metrics(final, 1.0, "pixel", relative=True)
+    else:
+        final = pixel_final(pixel)
+        out = _learner_metrics(final, float(pixel.budget.iloc[0]), "pixel", relative=True)
+    for method in COMPARED:
+        out[f"pixel_{method}_beats_random"] = beats_random_guard(final, random_play, method)
     return out
 
 
 def claim_results(curves: pd.DataFrame, budget: float, random_table: pd.DataFrame, published: pd.DataFrame,
-                  pixel: pd.DataFrame | None = None, pixel_scenario: str = "collateral_damage") -> dict[str, Any]:
-    """Every number the ledger reads (per seed where learners are compared)."""
+                  pixel: pd.DataFrame | None = None, pixel_random: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Every number the ledger reads (per seed where learners are compared).
+
+    ``pixel_random``: random play on the pixel runs' own environments (one row per episode, with its
+    seed; :func:`~reprobook.hasard.experiments.run_pixel_random`), the floor of the beats-random guards.
+    """
     final = per_seed_final(curves)
     results: dict[str, Any] = _learner_metrics(final, budget, "cmdp", relative=False)
     results["cmdp_learned"] = _learned_guard(final)
-    results.update(_pixel_learners(pixel))
-    results.update(_pixel_results(pixel, random_table, pixel_scenario))
+    results.update(_pixel_learners(pixel, pixel_random))
+    results.update(_pixel_results(pixel))
     facts = published_facts(published)
     results["published_ppo_over_budget_share"] = facts["ppo_over_budget_share"]
     results["published_human_beats_all_share"] = facts["human_beats_all_share"]

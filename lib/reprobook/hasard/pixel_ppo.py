@@ -7,7 +7,8 @@ threads only spin on a shared 2-core machine) and its cost handling is
 :class:`~reprobook.hasard.penalties.Penalty` (PPO, PPO-Cost, PPO-Lag, PPO-PID, PPO-Saute, P3O), the same
 as the LavaGrid learner's. Saute's safety state is an extra input beside the frame. With
 ``episode_steps`` set, episodes are cut at that many steps and the budget scales with the length
-(d × episode_steps / 525). Each row reports the process tree's CPU seconds so far (engines included).
+(d × episode_steps / 525). Each row reports the process tree's CPU seconds so far (engines included), the learner's own, and
+the CPU the engine workers reported when they closed (:func:`run_cpu_seconds` adds them up).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from reprobook.hasard.ppo_update import constrained_batch, ppo_update
 from reprobook.hasard.scenarios import SPECS
 from reprobook.hasard.vec_env import VecConfig, VecHasardEnv
 
-__all__ = ["PixelPPOConfig", "train_pixel_ppo", "ActorCritic", "EPISODE_STEPS", "UNSAFE_REWARD"]
+__all__ = ["PixelPPOConfig", "train_pixel_ppo", "run_cpu_seconds", "ActorCritic", "EPISODE_STEPS", "UNSAFE_REWARD"]
 
 EPISODE_STEPS = 525  # 2,100 tics at frame-skip 4
 #: Saute's reward once the budget is spent, per scenario (the paper's settings)
@@ -131,7 +132,8 @@ def _train(config: PixelPPOConfig) -> pd.DataFrame:
     penalty = Penalty(PenaltySettings(config.method, config.episode_budget, config.lagrangian_lr,
                                       spec.penalty_scaling, unsafe_reward=UNSAFE_REWARD[config.scenario],
                                       gamma=config.gamma), config.n_envs)
-    rows, steps, started, cpu_started = [], 0, time.perf_counter(), tree_cpu_seconds()
+    rows, steps, started = [], 0, time.perf_counter()
+    cpu_started, learner_started = tree_cpu_seconds(), time.process_time()
     shape = (config.rollout, config.n_envs)
     try:
         obs = envs.reset()
@@ -187,10 +189,23 @@ def _train(config: PixelPPOConfig) -> pd.DataFrame:
                          "episode_cost": mean_cost, "lambda": lagrange, "episodes": len(finished_cost),
                          "budget": config.episode_budget,
                          "samples_per_s": steps / (time.perf_counter() - started),
-                         "tree_cpu_s": tree_cpu_seconds() - cpu_started})
+                         "tree_cpu_s": tree_cpu_seconds() - cpu_started,
+                         "learner_cpu_s": time.process_time() - learner_started})
     finally:
         envs.close()
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).assign(workers_cpu_s=float(sum(envs.worker_cpu_seconds)))
+
+
+def run_cpu_seconds(rows: pd.DataFrame) -> pd.Series:
+    """Per method and seed, the CPU seconds a pixel run used, engines included.
+
+    With worker processes: the learner's own CPU plus what each worker reported when it closed (a
+    sample of the process tree loses engines whose parent never waits for them); without: the
+    process tree sampled while the engines ran.
+    """
+    last = rows.groupby(["method", "seed"]).last()
+    counted = last.learner_cpu_s + last.workers_cpu_s
+    return counted.where(last.workers_cpu_s > 0, last.tree_cpu_s).rename("cpu_s")
 
 
 def _forward(model: ActorCritic, inputs):

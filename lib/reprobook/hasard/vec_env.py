@@ -106,6 +106,8 @@ class _Block:
 
 
 def _worker(connection, config: VecConfig, indices: list[int]) -> None:  # pragma: no cover - runs in a child
+    from reprobook.benchmark import tree_cpu_seconds
+
     block = _Block(config, indices)
     try:
         while True:
@@ -118,6 +120,11 @@ def _worker(connection, config: VecConfig, indices: list[int]) -> None:  # pragm
                 break
     finally:
         block.close()
+        try:  # the worker's own CPU and its engines' (closed and waited for, so counted): the parent's
+            # process-tree sample loses engines that exit unwaited, so each worker reports itself
+            connection.send(("cpu", tree_cpu_seconds()))
+        except (BrokenPipeError, OSError):
+            pass
         connection.close()
 
 
@@ -131,6 +138,8 @@ class VecHasardEnv:
         self.n_envs = config.n_envs
         self.n_actions = SPECS[config.scenario].n_joint_actions
         self._block: _Block | None = None
+        #: CPU seconds each worker reported when it closed (its engines included); empty before close
+        self.worker_cpu_seconds: list[float] = []
         self._pipes: list[Any] = []
         self._processes: list[Any] = []
         self._splits = np.array_split(np.arange(config.n_envs), max(workers, 1))
@@ -184,6 +193,14 @@ class VecHasardEnv:
             try:
                 pipe.send(("close", None))
             except (BrokenPipeError, OSError):
+                pass
+        for pipe in self._pipes:
+            try:
+                if pipe.poll(10):
+                    kind, seconds = pipe.recv()
+                    if kind == "cpu":
+                        self.worker_cpu_seconds.append(float(seconds))
+            except (EOFError, OSError, ValueError, TypeError):
                 pass
         for process in self._processes:
             process.join(timeout=10)
