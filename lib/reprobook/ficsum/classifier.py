@@ -179,7 +179,8 @@ class FiCSUMClassifier(base.Classifier):
         it was found on seeds 1-10, so it is validated on held-out seeds 11-20 by a rule fixed
         before that run (:mod:`reprobook.ficsum.recurrence`): 10 becomes the default if, on seeds
         11-20, it re-identifies every recurrence on at least 7 of 10 seeds AND on more seeds than
-        the default 1 does on the same seeds; otherwise the default stays 1.
+        the default 1 does on the same seeds; otherwise the default stays 1. The default follows
+        the recorded decision (``recurrence_holdout.json``; a test checks that it does).
 
     Attributes
     ----------

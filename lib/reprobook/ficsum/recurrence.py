@@ -167,8 +167,14 @@ def describe(record: dict[str, Any] | None, default: int) -> str:
 
     def counts(seed_set: str) -> str:
         total = len(record[f"{seed_set}_seeds"])
-        return (f"{pass_count(table, seed_set, candidate)} of {total} seeds with a minimum of {candidate} records, "
-                f"{pass_count(table, seed_set, current)} of {total} with {current}")
+
+        def median(minimum: int) -> float:
+            rows = table[(table["seed_set"] == seed_set) & (table["min_normal_records"] == minimum)]
+            return float(rows["cf1"].median())
+
+        return (f"{pass_count(table, seed_set, candidate)} of {total} seeds with a minimum of {candidate} records "
+                f"(median C-F1 {median(candidate):.3f}), {pass_count(table, seed_set, current)} of {total} with "
+                f"{current} ({median(current):.3f})")
 
     held = ", ".join(str(seed) for seed in (record["held_out_seeds"][0], record["held_out_seeds"][-1]))
     verdict = "adopted" if record["adopted"] else "not adopted"
@@ -183,6 +189,9 @@ def describe(record: dict[str, Any] | None, default: int) -> str:
 
 
 if __name__ == "__main__":
-    outcome = run_validation()
-    print(seed_table(outcome | {"table": pd.DataFrame(outcome["table"])}).round(3))
-    print(describe(read_record(), FiCSUMClassifier().min_normal_records))
+    # run under the module's importable name, so that its cached cells are found by later calls
+    from reprobook.ficsum import recurrence as module
+
+    outcome = module.run_validation()
+    print(module.seed_table(module.read_record()).round(3))
+    print(module.describe(module.read_record(), FiCSUMClassifier().min_normal_records))
