@@ -92,11 +92,13 @@ def test_one_compiled_graph_for_every_method_and_task(runs):
     baseline = run_sequence(dataclasses.replace(TINY, only_task=1))
     ablation = run_sequence(dataclasses.replace(TINY, method="mas", use_task_id=False, use_multihead=False))
     shorter = run_sequence(dataclasses.replace(TINY, steps_per_task=256))  # another shaping horizon: data
+    masked = run_sequence(dataclasses.replace(TINY, method="packnet"))  # its evaluation masks are data too
     trainer = trainer_for(train_config(TINY))
     assert trainer.train._cache_size() == 1
-    assert trainer.evaluate._cache_size() == 1
+    assert trainer.evaluate._cache_size() == 1  # PackNet's masked evaluation and the others' alike
     assert trainer.statistics._cache_size() == 1
     assert len(baseline.tasks) == 1 and len(ablation.tasks) == 2 and len(shorter.train) < len(ablation.train)
+    assert len(masked.tasks) == 2
 
 
 def test_run_outputs(runs):

@@ -113,19 +113,19 @@ def test_run_outputs_and_masked_evaluation(run):
     assert run.train["penalty"].eq(0).all()
     assert run.evals.pivot_table(index="eval", columns="task", values="score").shape == (1 + 3 * 2, 3)
     assert not run.seed(0).train.equals(run.seed(1).train)  # the seeds are different runs
-    # all-ones masks evaluate exactly as the unmasked graph
-    trainer = trainer_for(train_config(THREE))
+    # all-ones masks (every other method's evaluation) play exactly as the mask-free single-seed graph
     from reprobook.meal.experiments import sequence_layouts
     from reprobook.meal.generator import LEVELS
+    from reprobook.meal.ippo import make_trainer, unmasked
     arrays = stack_layouts(sequence_layouts(THREE), shape=(LEVELS[1].height, LEVELS[1].width))
     weights = jax.tree.map(jnp.asarray, run.params)
-    one = jax.tree.map(lambda leaf: leaf[0], weights)
-    ones = packnet.task_masks(one, packnet.init_owner(one), [0, 1, 2], 0)
-    ones = jax.tree.map(lambda leaf: jnp.stack([leaf, leaf]), ones)
     key = jnp.stack([jax.random.key(7), jax.random.key(8)])
-    plain = trainer.evaluate(weights, arrays, key, FULL_CONDITIONING)
-    masked = trainer.evaluate(weights, arrays, key, FULL_CONDITIONING, ones)
-    np.testing.assert_array_equal(np.asarray(plain), np.asarray(masked))
+    masked = trainer_for(train_config(THREE)).evaluate(weights, arrays, key, FULL_CONDITIONING, unmasked(weights, 3))
+    single = make_trainer(train_config(THREE))
+    for index in range(2):
+        plain = single.evaluate(jax.tree.map(lambda leaf, i=index: leaf[i], weights), arrays, key[index],
+                                FULL_CONDITIONING)
+        np.testing.assert_array_equal(np.asarray(plain), np.asarray(masked[index]))
 
 
 def test_packnet_configuration_checks():

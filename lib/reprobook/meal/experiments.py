@@ -48,6 +48,7 @@ from reprobook.meal.ippo import (
     adam_init,
     empty_memory,
     make_seed_trainer,
+    unmasked,
 )
 from reprobook.meal.layouts import Layout, stack_layouts, take_task
 from reprobook.meal.network import Conditioning, NetworkConfig, init_network
@@ -229,6 +230,7 @@ class Regulariser:
                                    critic=config.regularize_critic)
         lam = None if config.reg_lambda < 0 else config.reg_lambda
         self.cl = _stack([init_cl_state(config.method, p, mask, lam) for p in _split(params, len(config.seeds))])
+        self.eval_masks: dict | None = None  # all ones, made at the first evaluation
 
     def before_task(self, params: dict, context: TaskContext) -> None:
         """Nothing to prepare: the penalty's arrays already hold every earlier task."""
@@ -240,7 +242,9 @@ class Regulariser:
         return self.trainer.train(runner, context.layout, context.task, self.cl, context.cond)
 
     def evaluate(self, params: dict, keys: jax.Array, context: TaskContext) -> jax.Array:
-        return self.trainer.evaluate(params, context.arrays, keys, context.cond)
+        if self.eval_masks is None:
+            self.eval_masks = unmasked(params, self.config.n_tasks)
+        return self.trainer.evaluate(params, context.arrays, keys, context.cond, self.eval_masks)
 
     def after_task(self, params: dict, fisher: dict, mas: dict, context: TaskContext) -> None:
         self.cl = jax.vmap(functools.partial(after_task, self.config.method))(self.cl, params, fisher, mas)

@@ -8,8 +8,9 @@
   ``epochs × minibatches`` clipped-PPO steps with the continual-learning penalty; Adam after a
   global-norm clip.
 * ``evaluate(params, layouts, key, cond, task_masks=None)``: soups per episode of every task (its own
-  head and id), one ``vmap`` over tasks × episodes, sampled actions; PackNet passes per-task weight
-  masks (a second graph, compiled only when used).
+  head and id), one ``vmap`` over tasks × episodes, sampled actions, with per-task weight masks
+  (PackNet's). The seed-batched evaluation always takes masks (:func:`unmasked` for the other
+  methods), so every method shares one compiled evaluation.
 * ``train_replay(..., memory, replay)``: the same update with a replay memory of past tasks — AGEM's
   gradient projection and/or ER-ACE's behaviour cloning (a second graph, shared by both);
   ``collect`` draws on-policy samples to fill the memory.
@@ -46,7 +47,7 @@ from reprobook.meal.network import (
 )
 
 __all__ = ["TrainConfig", "AdamState", "Runner", "Trainer", "Memory", "Replay", "empty_memory", "agem_project",
-           "make_trainer", "make_seed_trainer", "adam_init", "adam_update", "gae", "ppo_loss", "categorical_log_prob",
+           "make_trainer", "make_seed_trainer", "unmasked", "adam_init", "adam_update", "gae", "ppo_loss", "categorical_log_prob",
            "categorical_entropy"]
 
 
@@ -380,13 +381,16 @@ def _train_replay(config: TrainConfig, runner: Runner, layout: LayoutArrays, tas
 
 
 def _evaluate(config: TrainConfig, params, layouts: LayoutArrays, key, cond: Conditioning, task_masks=None):
-    """Soups per episode, tasks × ``eval_episodes``: each task with its own id and head, sampled actions."""
+    """Soups per episode, tasks × ``eval_episodes``: each task with its own id and head, sampled actions.
+
+    With ``task_masks`` (a tree like ``params`` with a leading task axis) task ``j`` plays with
+    ``params * task_masks[j]``; the weights vary over tasks only, so each task's episodes share one
+    weight matrix."""
     env = config.env
     n_tasks = layouts.tiles.shape[0]
 
-    def episode(task, key):
+    def episode(task, weights, key):
         layout = take_task(layouts, task)
-        weights = params if task_masks is None else jax.tree.map(lambda p, m: p * m[task], params, task_masks)
         reset_key, key = jax.random.split(key)
         state = env.reset(reset_key, layout)
 
@@ -401,9 +405,20 @@ def _evaluate(config: TrainConfig, params, layouts: LayoutArrays, key, cond: Con
         _, delivered = jax.lax.scan(step, (state, key), None, env.max_steps)
         return delivered.sum() / DELIVERY_REWARD
 
-    tasks = jnp.repeat(jnp.arange(n_tasks), config.eval_episodes)
-    keys = jax.random.split(key, n_tasks * config.eval_episodes)
-    return jax.vmap(episode)(tasks, keys).reshape(n_tasks, config.eval_episodes)
+    def task_episodes(task, weights, keys):
+        return jax.vmap(episode, in_axes=(None, None, 0))(task, weights, keys)
+
+    keys = jax.random.split(key, n_tasks * config.eval_episodes).reshape(n_tasks, config.eval_episodes)
+    if task_masks is None:
+        return jax.vmap(task_episodes, in_axes=(0, None, 0))(jnp.arange(n_tasks), params, keys)
+    weights = jax.tree.map(lambda p, m: p * m, params, task_masks)
+    return jax.vmap(task_episodes)(jnp.arange(n_tasks), weights, keys)
+
+
+def unmasked(params: dict, n_tasks: int) -> dict:
+    """All-ones evaluation masks for seed-batched ``params`` (a leading seed axis): every task plays with
+    the whole network, through the same compiled evaluation as PackNet's masked one."""
+    return jax.tree.map(lambda leaf: jnp.ones((leaf.shape[0], n_tasks, *leaf.shape[1:]), leaf.dtype), params)
 
 
 def _statistics(config: TrainConfig, params, layout: LayoutArrays, task, key, cond: Conditioning):
@@ -461,20 +476,15 @@ def make_seed_trainer(config: TrainConfig) -> Trainer:
 
     Parameters, optimiser and environment states, keys, continual-learning states, replay memories
     and PackNet's masks carry one row per seed; the kitchen, the task index and the conditioning are
-    shared. Seeds are thus one compiled graph: three seeds cost little more than one on a device
-    that has spare width.
+    shared; ``evaluate`` always takes masks (:func:`unmasked` when the method has none), so every
+    method shares one compiled evaluation. Seeds are thus one compiled graph: three seeds cost little
+    more than one on a device that has spare width.
     """
     raw = _trainer_functions(config)
-
-    def evaluate(params, layouts, key, cond, task_masks=None):
-        if task_masks is None:
-            return jax.vmap(raw.evaluate, in_axes=(0, None, 0, None))(params, layouts, key, cond)
-        return jax.vmap(raw.evaluate, in_axes=(0, None, 0, None, 0))(params, layouts, key, cond, task_masks)
-
     return Trainer(
         config,
         jax.jit(jax.vmap(raw.train, in_axes=(0, None, None, 0, None))),
-        jax.jit(evaluate),
+        jax.jit(jax.vmap(raw.evaluate, in_axes=(0, None, 0, None, 0))),
         jax.jit(jax.vmap(raw.statistics, in_axes=(0, None, None, 0, None))),
         jax.jit(jax.vmap(raw.start_task, in_axes=(0, None, 0))),
         jax.jit(jax.vmap(raw.train_replay, in_axes=(0, None, None, 0, None, 0, None))),
