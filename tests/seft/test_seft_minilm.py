@@ -87,10 +87,12 @@ def test_pruner_ordering_on_real_weights():
     assert (errors.sparsegpt < errors.wanda).all()
     assert (errors.wanda < errors.magnitude).all()
     assert (errors.sparsegpt < errors.magnitude_layer).all()
+    # the control keeps Wanda's score distribution but not its knowledge of the large inputs: a different mask
+    assert not errors.wanda.equals(errors.wanda_permuted)
     for _, at in rows.groupby("layer"):
         out, d_in = int(at["out"].iloc[0]), int(at["in"].iloc[0])
         nnz = at.set_index("pruner").nnz
-        assert nnz["magnitude"] == nnz["wanda"] == out * kept_per_row(d_in, 0.5)
+        assert nnz["magnitude"] == nnz["wanda"] == nnz["wanda_permuted"] == out * kept_per_row(d_in, 0.5)
         assert nnz["magnitude_layer"] == out * d_in - math.floor(0.5 * out * d_in)
         assert nnz["sparsegpt"] <= out * d_in // 2 + out  # ⌊s·R·B⌋ pruned per column block
 

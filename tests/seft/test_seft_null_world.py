@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from reprobook.claims import NOT_IMPLEMENTED, NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
-from reprobook.seft.ledger import build_ledger, claim_results
+from reprobook.seft.ledger import build_ledger, claim_results, s8_note
 
 SEEDS = [0, 1, 2, 3, 4]
 
@@ -61,7 +61,12 @@ def frames(effect: bool, rng_seed: int = 0, ablations: bool = True):
     cost = pd.DataFrame([{"method": m, "seed": seed, "peak_mb": peak[m] + rng.normal(0, 0.1),
                           "cpu_per_step": step[m] * (1 + rng.normal(0, 0.01)), "measured": True}
                          for m in peak for seed in SEEDS[:3]])
-    return pd.DataFrame(prune), repair, pd.DataFrame(timing), pd.DataFrame(ablation_rows), history, cost
+    return pd.DataFrame(prune), repair, pd.DataFrame(timing), pd.DataFrame(ablation_rows), history, cost, baselines(1.70)
+
+
+def baselines(model_shakespeare: float, trigram_shakespeare: float = 1.98) -> pd.DataFrame:
+    return pd.DataFrame({"model": ["ShakeGPT (pre-trained)", "2-gram (add-0.1)", "3-gram (add-0.1)"],
+                         "milton": [2.0, 2.5, 2.2], "shakespeare": [model_shakespeare, 2.4, trigram_shakespeare]})
 
 
 def judged(frames_, profile="book"):
@@ -77,13 +82,13 @@ def test_null_world_reproduces_nothing(rng_seed):
 
 
 def test_all_zero_world_reproduces_nothing():
-    prune, repair, timing, ablations, history, cost = frames(effect=False)
+    prune, repair, timing, ablations, history, cost, models = frames(effect=False)
     prune["shakespeare"] = 0.0
     repair["milton"] = 0.0
     timing["speedup"] = 0.0
     ablations["milton"] = 0.0
     cost[["peak_mb", "cpu_per_step"]] = 0.0
-    table = judged((prune, repair, timing, ablations, history, cost))
+    table = judged((prune, repair, timing, ablations, history, cost, models))
     assert REPRODUCED not in set(table.verdict)
     # nothing learned: the comparisons are not judged at all
     assert (table.set_index("claim").loc[["S3", "S4"], "verdict"] == NOT_TESTABLE).all()
@@ -102,14 +107,70 @@ def test_ablations_off_give_not_testable_with_the_reason():
 
 
 def test_a_stopped_run_is_named_and_blocks_the_comparisons():
-    prune, repair, timing, ablations, history, cost = frames(effect=True)
+    prune, repair, timing, ablations, history, cost, models = frames(effect=True)
     repair.loc[(repair.method == "seft") & (repair.seed == 3), "stopped_early"] = True
-    table = judged((prune, repair, timing, ablations, history, cost)).set_index("claim")
+    table = judged((prune, repair, timing, ablations, history, cost, models)).set_index("claim")
     assert table.loc["S3", "verdict"] == NOT_TESTABLE and "seft seed 3" in table.loc["S3", "note"]
 
 
 def test_seft_heavier_than_lora_reads_not_reproduced():
-    prune, repair, timing, ablations, history, cost = frames(effect=True)
+    prune, repair, timing, ablations, history, cost, models = frames(effect=True)
     cost.loc[cost.method == "seft", "peak_mb"] = 30.0  # a persistent dense buffer would do this
-    table = judged((prune, repair, timing, ablations, history, cost)).set_index("claim")
+    table = judged((prune, repair, timing, ablations, history, cost, models)).set_index("claim")
     assert table.loc["S8", "verdict"] == NOT_REPRODUCED
+
+
+@pytest.mark.parametrize("model_loss, judged_s1", [(1.88, True), (1.89, False), (1.92, False), (2.10, False)])
+def test_s1_is_judged_only_on_a_model_worth_pruning(model_loss, judged_s1):
+    """The trigram scores 1.98 nats/char: the model must reach 1.88 (a 0.1 margin) for S1 to be judged."""
+    *rest, _ = frames(effect=True)
+    table = judged((*rest, baselines(model_loss))).set_index("claim")
+    assert (table.loc["S1", "verdict"] == REPRODUCED) is judged_s1, table.loc["S1", "note"]
+    if not judged_s1:
+        assert table.loc["S1", "verdict"] == NOT_TESTABLE and "trigram" in table.loc["S1", "note"]
+    assert table.loc["S3", "verdict"] == REPRODUCED  # the guard is S1's alone
+
+
+def test_s1_without_the_baselines_is_not_judged():
+    *rest, _ = frames(effect=True)
+    table = build_ledger("book").evaluate(claim_results(*rest)).set_index("claim")
+    assert table.loc["S1", "verdict"] == NOT_TESTABLE and "not compared" in table.loc["S1", "note"]
+
+
+def test_s8_note_names_each_adapter_ratio():
+    *_, cost, _ = frames(effect=True)
+    cost["peak_mb"] = cost.method.map({"seft": 10.0, "lora": 20.0}).fillna(30.0)
+    note = s8_note(cost)
+    assert "LoRA ÷ SEFT 2.00×" in note and "the SPP-like adapter" not in note  # no spp row in this world
+    cost = pd.concat([cost, cost[cost.method == "lora"].assign(method="spp", peak_mb=40.0)], ignore_index=True)
+    assert "the SPP-like adapter ÷ SEFT 4.00×" in s8_note(cost)
+
+
+def e1_frame(effect: bool, layers: int = 12) -> pd.DataFrame:
+    """E1 rows: with the effect SparseGPT < Wanda < magnitude on every cell and the permuted control is not
+    between them; without it Wanda is no better than magnitude (the control neither)."""
+    rows = []
+    for sparsity in (0.5, 0.7):
+        for layer in range(layers):
+            errors = {"magnitude": 0.10, "magnitude_layer": 0.12, "sparsegpt": 0.05,
+                      "wanda": 0.07 if effect else 0.10, "wanda_permuted": 0.11}
+            rows += [{"layer": f"encoder.layer.{layer}.x", "sparsity": sparsity, "pruner": pruner, "error": error}
+                     for pruner, error in errors.items()]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("effect, verdict", [(True, REPRODUCED), (False, NOT_REPRODUCED)])
+def test_s1_real_on_the_minilm_cells(effect, verdict):
+    table = build_ledger("book").evaluate(claim_results(*frames(effect=True), e1=e1_frame(effect))).set_index("claim")
+    assert table.loc["S1_real", "verdict"] == verdict, table.loc["S1_real", "note"]
+
+
+def test_s1_real_with_few_cells_is_not_reproduced_by_a_clopper_pearson_interval():
+    e1 = e1_frame(True, layers=2)  # 4 cells, all ordered: the exact interval still reaches below 0.8
+    table = build_ledger("book").evaluate(claim_results(*frames(effect=True), e1=e1)).set_index("claim")
+    assert table.loc["S1_real", "verdict"] not in (REPRODUCED, NOT_REPRODUCED)
+
+
+def test_s1_real_without_e1_is_not_testable():
+    table = judged(frames(effect=True)).set_index("claim")
+    assert table.loc["S1_real", "verdict"] == NOT_TESTABLE

@@ -43,8 +43,8 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "adapt_random": {"adaptation": "random"},
 }
 DEFAULTS: dict[str, Any] = {
-    "profile": "book", "layers": 2, "d": 96, "heads": 4, "context": 64, "pretrain_steps": 600,
-    "pretrain_batch": 32, "pruners": ["magnitude", "wanda", "sparsegpt"], "prune_sparsities": [0.5, 0.7, 0.9],
+    "profile": "book", "layers": 2, "d": 96, "heads": 4, "context": 64, "pretrain_steps": 800,
+    "pretrain_batch": 64, "pruners": ["magnitude", "wanda", "sparsegpt"], "prune_sparsities": [0.5, 0.7, 0.9],
     "repair_sparsities": [0.7], "repair_pruner": "wanda", "methods": list(METHODS), "seeds": [0, 1, 2],
     "multi_seed_methods": ["lora", "spp", "static_delta", "seft"], "steps": 120, "batch": 16, "lr": 1e-3,
     "lr_adapter": 3e-3, "rank": 4, "update_every": 20, "window": 5, "zeta0": 0.2, "schedule": "linear",

