@@ -19,7 +19,8 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("vizdoom") is None
                                 or importlib.util.find_spec("hasard") is None, reason=INSTALL_HINT)
 
 
-def test_vizdoom_basic_noop_episode_matches_engine_and_its_gymnasium_env():
+def test_vizdoom_basic_noop_episode_matches_engine_and_its_gymnasium_env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the bare engine and vizdoom's own env write _vizdoom.ini into the working directory
     import gymnasium as gym
     import vizdoom
     from vizdoom import gymnasium_wrapper  # noqa: F401  (registers the Vizdoom ids)
