@@ -42,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "backbones": ["supervised", "clip"], "epochs": {"supervised": 10, "mae": 12, "simclr": 6, "clip": 10},
     "corruptions": list(CORRUPTIONS), "severities": [1, 3, 5], "severity_table": "reobench",
     "probe_l2": [1e-3, 3e-4, 1e-4], "pixel_mlp_epochs": 30, "width": 0.5, "size_widths": [], "size_replicates": 3,
-    "segmentation_images": 150, "segmentation_backbones": ["supervised"], "threads": 1, "jobs": 5, "device": "cpu",
+    "segmentation_images": 150, "segmentation_backbones": ["supervised"], "threads": 1, "jobs": 2, "device": "cpu",
     "oracle_check": True,
 }
 #: The largest value each size parameter accepts (an absurd value is refused before any compute).
