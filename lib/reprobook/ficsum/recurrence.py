@@ -29,7 +29,6 @@ True
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reprobook import records
 from reprobook.params import check_int
 
 from .classifier import FiCSUMClassifier
@@ -130,22 +130,16 @@ def run_validation(path: Path = RECORD, jobs: int = 2) -> dict[str, Any]:
     configs = [RecurrenceRun(seed, minimum) for _, seed, minimum in keys]
     results = sweep(run_recurrence, configs, jobs=jobs, desc="STAGGER recurrence × seeds × minima")
     table = pd.DataFrame([{"seed_set": name, **result} for (name, _, _), result in zip(keys, results, strict=True)])
-    record = {"stream": "stagger", "segment_length": LENGTH, "repeats": REPEATS, "settle": SETTLE,
-              "current": CURRENT, "candidate": CANDIDATE, "min_passes": MIN_PASSES,
-              "held_out_seeds": list(HELD_OUT_SEEDS), "selection_seeds": list(SELECTION_SEEDS),
-              "adopted": adopt(table), "recorded": time.strftime("%Y-%m-%d"),
-              "table": table.to_dict(orient="records")}
-    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    return record
+    return records.write_record(path, {
+        "stream": "stagger", "segment_length": LENGTH, "repeats": REPEATS, "settle": SETTLE,
+        "current": CURRENT, "candidate": CANDIDATE, "min_passes": MIN_PASSES,
+        "held_out_seeds": list(HELD_OUT_SEEDS), "selection_seeds": list(SELECTION_SEEDS),
+        "adopted": adopt(table), "recorded": time.strftime("%Y-%m-%d")}, table)
 
 
 def read_record(path: Path = RECORD) -> dict[str, Any] | None:
     """The recorded run (``table`` as a DataFrame), or None if never run."""
-    if not path.exists():
-        return None
-    record = json.loads(path.read_text(encoding="utf-8"))
-    record["table"] = pd.DataFrame(record["table"])
-    return record
+    return records.read_record(path)
 
 
 def seed_table(record: dict[str, Any]) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reprobook import claims
+from reprobook import claims, records
 from reprobook.hasard.experiments import PixelRandomConfig, run_pixel, run_pixel_random
 from reprobook.hasard.ledger import ABBREVIATION, pixel_final
 from reprobook.hasard.pixel_ppo import PixelPPOConfig
@@ -95,15 +95,14 @@ def run_learnability(path: Path = RECORD, seeds: tuple[int, ...] = VALIDATION_SE
 
 def write_record(rows: list[dict[str, Any]], path: Path = RECORD) -> dict[str, Any]:
     """Write the judged candidates (rows of :func:`judge_runs`) as the record; return it."""
-    record = {"rule": f"paired 95 % interval of PPO − random final reward above {MARGIN} × random's mean",
-              "margin": MARGIN, "candidates": rows}
-    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    return record
+    return records.write_record(path, {
+        "rule": f"paired 95 % interval of PPO − random final reward above {MARGIN} × random's mean",
+        "margin": MARGIN, "candidates": rows})
 
 
 def read_record(path: Path = RECORD) -> dict[str, Any] | None:
     """The recorded sweep, or None when it was never run."""
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    return records.read_record(path)
 
 
 def chosen(record: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -31,13 +31,13 @@ the package) and adds them to it; the chapter shows the record. The book profile
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from reprobook import records
 from reprobook.meal.tuning import FLOOR_SIGMAS, learnt_rows
 
 __all__ = ["CANDIDATES", "CANDIDATE_KEYS", "VALIDATION_SEEDS", "RECORD", "candidate_config", "choose",
@@ -117,20 +117,14 @@ def run_learnability(path: Path = RECORD) -> dict[str, Any]:
         if passed(pd.DataFrame(rows), index):
             break
     table = pd.DataFrame(rows)
-    record = {"method": "ft", "candidates": list(CANDIDATES), "validation_seeds": list(VALIDATION_SEEDS),
-              "floor_sigmas": FLOOR_SIGMAS, "chosen": choose(table), "settings": settings,
-              "recorded": dates, "table": table.to_dict(orient="records")}
-    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    return record
+    return records.write_record(path, {
+        "method": "ft", "candidates": list(CANDIDATES), "validation_seeds": list(VALIDATION_SEEDS),
+        "floor_sigmas": FLOOR_SIGMAS, "chosen": choose(table), "settings": settings, "recorded": dates}, table)
 
 
 def read_record(path: Path = RECORD) -> dict[str, Any] | None:
     """The recorded sweep (``table`` as a DataFrame), or None if never run."""
-    if not path.exists():
-        return None
-    record = json.loads(path.read_text(encoding="utf-8"))
-    record["table"] = pd.DataFrame(record["table"])
-    return record
+    return records.read_record(path)
 
 
 def _label(settings: dict[str, Any]) -> str:

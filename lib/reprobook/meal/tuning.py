@@ -20,12 +20,13 @@ shows them; the book profile's ``ewc_lambda`` must equal the recorded choice (a 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from reprobook import records
 
 __all__ = ["LAMBDA_GRID", "VALIDATION_SEEDS", "FLOOR_SIGMAS", "RECORD", "sweep_configs", "lambda_table",
            "learnt_rows", "choose_lambda", "read_record", "describe", "run_tuning"]
@@ -85,11 +86,7 @@ def choose_lambda(table: pd.DataFrame) -> float:
 
 def read_record(path: Path = RECORD) -> dict[str, Any] | None:
     """The recorded sweep (``table`` as a DataFrame, ``chosen``, the settings), or None if never run."""
-    if not path.exists():
-        return None
-    record = json.loads(path.read_text(encoding="utf-8"))
-    record["table"] = pd.DataFrame(record["table"])
-    return record
+    return records.read_record(path)
 
 
 def describe(record: dict[str, Any] | None, ewc_lambda: float, settings: dict[str, Any] | None = None) -> str:
@@ -135,12 +132,10 @@ def run_tuning(path: Path = RECORD) -> dict[str, Any]:
     params = ChapterParameters()
     configs = sweep_configs(params)
     table = lambda_table(sweep(run_sequence, configs, desc="λ sweep (validation seeds)"))
-    record = {"method": "online_ewc", "lambdas": list(LAMBDA_GRID), "validation_seeds": list(VALIDATION_SEEDS),
-              "floor_sigmas": FLOOR_SIGMAS, "settings": {k: v for k, v in dataclasses.asdict(configs[0]).items()
-                                                         if k not in ("seeds", "reg_lambda")},
-              "chosen": choose_lambda(table), "table": table.to_dict(orient="records")}
-    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    return record
+    settings = {k: v for k, v in dataclasses.asdict(configs[0]).items() if k not in ("seeds", "reg_lambda")}
+    return records.write_record(path, {
+        "method": "online_ewc", "lambdas": list(LAMBDA_GRID), "validation_seeds": list(VALIDATION_SEEDS),
+        "floor_sigmas": FLOOR_SIGMAS, "settings": settings, "chosen": choose_lambda(table)}, table)
 
 
 if __name__ == "__main__":
